@@ -1,0 +1,116 @@
+import type { DestinationStream } from 'pino';
+import { AuditStore } from './audit/audit-store.js';
+import { type AdminTokenDefinition, adminScopes, sha256 } from './config/admin-tokens.js';
+import { loadOrCreateAdminToken } from './config/generated-admin-token.js';
+import type { Config } from './config/settings.js';
+import type { Database } from './db/database.js';
+import { runMigrations } from './db/migrate.js';
+import { openDatabase } from './db/open-database.js';
+import { Readiness } from './health/readiness.js';
+import { createRedisClient } from './health/redis-client.js';
+import { AdminAuth } from './http/admin-auth.js';
+import { registerAdminRoutes } from './http/routes/admin-routes.js';
+import { registerHealthRoutes } from './http/routes/health-routes.js';
+import { registerSessionRoutes } from './http/routes/session-routes.js';
+import { type AppServer, createServer } from './http/server.js';
+import { SessionCache } from './sessions/session-cache.js';
+import { SessionService } from './sessions/session-service.js';
+import { version } from './version.js';
+
+export interface GatewayOptions {
+  config: Config;
+  /** An already open database (tests); otherwise one is opened from config and closed with the gateway. */
+  database?: Database;
+  logStream?: DestinationStream;
+}
+
+export interface Gateway {
+  app: AppServer;
+  config: Config;
+  database: Database;
+  sessions: SessionService;
+  /** The generated admin token in embedded mode, so the start banner can print it. */
+  generatedAdminToken?: { token: string; path: string; created: boolean };
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+function adminTokens(config: Config, generated: string | undefined): AdminTokenDefinition[] {
+  const tokens: AdminTokenDefinition[] = [];
+  const primary = config.adminApiToken ?? generated;
+  if (primary) tokens.push({ id: 'default', sha256: sha256(primary), scopes: [...adminScopes] });
+  for (const token of config.adminApiTokens) {
+    if (token.id === 'default' && primary) throw new Error('ADMIN_API_TOKENS: id "default" is taken by ADMIN_API_TOKEN');
+    tokens.push(token);
+  }
+  return tokens;
+}
+
+/** Composition root: builds every service with its dependencies, in plain view. */
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config } = options;
+  const startedAt = Date.now();
+  const opened = options.database
+    ? { database: options.database, close: async () => undefined }
+    : await openDatabase(config);
+  const { database } = opened;
+  const cleanups: (() => Promise<void>)[] = [];
+  try {
+    await runMigrations(database);
+    const generated =
+      !config.databaseUrl && !config.adminApiToken && config.adminApiTokens.length === 0 && !options.database
+        ? loadOrCreateAdminToken(config.dataDir)
+        : undefined;
+    const auth = new AdminAuth(adminTokens(config, generated?.token));
+    const audit = new AuditStore(database);
+    const app = await createServer({
+      version,
+      bodyLimitBytes: config.bodyLimitBytes,
+      logLevel: config.logLevel,
+      logStream: options.logStream,
+      auth,
+      audit,
+    });
+    cleanups.push(() => app.close());
+    const redis = config.redisUrl ? createRedisClient(config.redisUrl, app.log) : undefined;
+    if (redis) cleanups.push(async () => void (await redis.quit().catch(() => redis.disconnect())));
+    const sessions = new SessionService({
+      database,
+      cache: new SessionCache(config.memoryCacheSize),
+      staleMinutes: config.staleMinutes,
+      autoCompactTrigger: config.autoCompactTrigger,
+      autoCompactKeepRecent: config.autoCompactKeepRecent,
+    });
+    const readiness = new Readiness(database, redis ? { ping: (ms) => redis.pingWithin(ms) } : undefined, {
+      timeoutMs: 1000,
+      cacheMs: 1000,
+    });
+    registerHealthRoutes(app, { version, startedAt, readiness });
+    registerSessionRoutes(app, sessions);
+    registerAdminRoutes(app, audit);
+    await app.ready();
+
+    let closing: Promise<void> | undefined;
+    return {
+      app,
+      config,
+      database,
+      sessions,
+      generatedAdminToken: generated,
+      async listen() {
+        return app.listen({ host: config.host, port: config.port });
+      },
+      close() {
+        closing ??= (async () => {
+          for (const cleanup of cleanups.reverse()) await cleanup();
+          await opened.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    await opened.close().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+
+export const adminScopes = ['read', 'operate', 'admin'] as const;
+export type AdminScope = (typeof adminScopes)[number];
+
+/** A configured admin token. Only the SHA-256 of the token is kept in memory after config is read. */
+export interface AdminTokenDefinition {
+  id: string;
+  sha256: Buffer;
+  scopes: AdminScope[];
+}
+
+export function sha256(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}
+
+const idPattern = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** Validates the `ADMIN_API_TOKENS` JSON list: `[{ id, token | sha256, scopes }]`. */
+export function parseAdminTokenList(value: unknown): AdminTokenDefinition[] {
+  if (!Array.isArray(value)) throw new Error('must be a JSON array of { id, token | sha256, scopes }');
+  const seen = new Set<string>();
+  return value.map((entry, index) => {
+    const where = `entry ${index}`;
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw new Error(`${where} must be an object`);
+    const { id, token, sha256: digest, scopes, ...rest } = entry as Record<string, unknown>;
+    const unknown = Object.keys(rest);
+    if (unknown.length > 0) throw new Error(`${where} has unknown keys: ${unknown.join(', ')}`);
+    if (typeof id !== 'string' || !idPattern.test(id)) throw new Error(`${where}: id must match ${idPattern}`);
+    if (seen.has(id)) throw new Error(`${where}: id "${id}" is used twice`);
+    seen.add(id);
+    let hash: Buffer;
+    if (typeof token === 'string' && digest === undefined) {
+      if (token.length < 16) throw new Error(`${where} (${id}): token must be at least 16 characters`);
+      hash = sha256(token);
+    } else if (typeof digest === 'string' && token === undefined) {
+      if (!/^[0-9a-f]{64}$/i.test(digest)) throw new Error(`${where} (${id}): sha256 must be 64 hex characters`);
+      hash = Buffer.from(digest, 'hex');
+    } else {
+      throw new Error(`${where} (${id}): give exactly one of token or sha256`);
+    }
+    if (!Array.isArray(scopes) || scopes.length === 0) throw new Error(`${where} (${id}): scopes must be a non-empty list`);
+    for (const scope of scopes) {
+      if (!adminScopes.includes(scope as AdminScope)) {
+        throw new Error(`${where} (${id}): unknown scope "${String(scope)}" (read, operate, admin)`);
+      }
+    }
+    return { id, sha256: hash, scopes: [...new Set(scopes as AdminScope[])] };
+  });
+}

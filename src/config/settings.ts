@@ -1,0 +1,170 @@
+import { type AdminTokenDefinition, parseAdminTokenList } from './admin-tokens.js';
+import { boolean, integer, json, oneOf, type Parser, text, url } from './parsers.js';
+
+/** One setting: where it comes from, its default, how it is checked, what it means. */
+export interface Setting<T> {
+  env: string;
+  group: string;
+  description: string;
+  parse: Parser<T>;
+  /** Value when the variable is unset or empty; `undefined` means "not set". */
+  default?: T;
+  /** How the default reads in docs when it is not a literal value. */
+  defaultText?: string;
+  /** Secrets are never echoed back in error messages or docs. */
+  secret?: boolean;
+}
+
+function setting<T>(definition: Setting<T> & { default: T }): Setting<T> & { default: T };
+function setting<T>(definition: Setting<T>): Setting<T>;
+function setting<T>(definition: Setting<T>): Setting<T> {
+  return definition;
+}
+
+/**
+ * Every setting the gateway reads, in one place. `docs/configuration.md` is generated from this table
+ * (`npm run docs:generate`) and a test fails when the two differ.
+ */
+export const settings = {
+  host: setting({ env: 'HOST', group: 'Process', description: 'Interface to listen on.', parse: text(), default: '127.0.0.1' }),
+  port: setting({
+    env: 'PORT',
+    group: 'Process',
+    description: 'TCP port to listen on (0 picks a free port).',
+    parse: integer({ min: 0, max: 65535 }),
+    default: 8080,
+  }),
+  dataDir: setting({
+    env: 'AGW_DATA_DIR',
+    group: 'Process',
+    description: 'Directory for the embedded PostgreSQL (PGlite) data and the generated admin token.',
+    parse: text(),
+    default: './.data',
+  }),
+  databaseUrl: setting({
+    env: 'DATABASE_URL',
+    group: 'Process',
+    description: 'PostgreSQL connection URL. When set, the embedded store is not used.',
+    parse: url(['postgres:', 'postgresql:']),
+    secret: true,
+  }),
+  databasePoolMax: setting({
+    env: 'DATABASE_POOL_MAX',
+    group: 'Process',
+    description: 'Maximum connections in the PostgreSQL pool of this replica.',
+    parse: integer({ min: 1, max: 200 }),
+    default: 10,
+  }),
+  redisUrl: setting({
+    env: 'REDIS_URL',
+    group: 'Process',
+    description: 'Redis URL for state shared between replicas (circuits, rate limits). Optional.',
+    parse: url(['redis:', 'rediss:']),
+    secret: true,
+  }),
+  logLevel: setting({
+    env: 'LOG_LEVEL',
+    group: 'Process',
+    description: 'pino log level.',
+    parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    default: 'info',
+  }),
+  bodyLimitBytes: setting({
+    env: 'AGW_BODY_LIMIT_BYTES',
+    group: 'Process',
+    description: 'Largest accepted request body for the admin API, in bytes.',
+    parse: integer({ min: 1024, max: 64 * 1024 * 1024 }),
+    default: 1024 * 1024,
+  }),
+  shutdownTimeoutMs: setting({
+    env: 'AGW_SHUTDOWN_TIMEOUT_MS',
+    group: 'Process',
+    description: 'How long a graceful shutdown waits for in-flight requests before closing them.',
+    parse: integer({ min: 0, max: 600000 }),
+    default: 10000,
+  }),
+  adminApiToken: setting({
+    env: 'ADMIN_API_TOKEN',
+    group: 'Admin API',
+    description:
+      'Admin token with every scope (id `default`), sent as `x-admin-token`. In embedded mode with no token configured, one is generated into the data directory.',
+    parse: text({ maxLength: 512 }),
+    secret: true,
+  }),
+  adminApiTokens: setting<AdminTokenDefinition[]>({
+    env: 'ADMIN_API_TOKENS',
+    group: 'Admin API',
+    description:
+      'JSON list of scoped admin tokens: `[{ "id": "ci", "token": "…" | "sha256": "<hex>", "scopes": ["read","operate","admin"] }]`.',
+    parse: json(parseAdminTokenList),
+    default: [],
+    defaultText: '`[]`',
+    secret: true,
+  }),
+  metricsToken: setting({
+    env: 'METRICS_TOKEN',
+    group: 'Admin API',
+    description: 'When set, `GET /metrics` requires `Authorization: Bearer <token>`.',
+    parse: text({ maxLength: 512 }),
+    secret: true,
+  }),
+  staleMinutes: setting({
+    env: 'AGENT_GATEWAY_STALE_MINUTES',
+    group: 'Sessions',
+    description: 'An active session with no event for this many minutes is reported as stale.',
+    parse: integer({ min: 1, max: 10080 }),
+    default: 15,
+  }),
+  autoCompactTrigger: setting({
+    env: 'AGENT_GATEWAY_AUTO_COMPACT_TRIGGER',
+    group: 'Sessions',
+    description: 'A session whose live timeline grows past this many events is compacted automatically (0 = never).',
+    parse: integer({ min: 0, max: 1000000 }),
+    default: 300,
+  }),
+  autoCompactKeepRecent: setting({
+    env: 'AGENT_GATEWAY_AUTO_COMPACT_KEEP_RECENT',
+    group: 'Sessions',
+    description: 'How many recent events automatic compaction keeps in the live timeline.',
+    parse: integer({ min: 1, max: 1000 }),
+    default: 40,
+  }),
+  archiveRetentionDays: setting({
+    env: 'AGENT_GATEWAY_ARCHIVE_RETENTION_DAYS',
+    group: 'Sessions',
+    description: 'Archived (compacted-away) events older than this are purged by the sweeper (0 = keep forever).',
+    parse: integer({ min: 0, max: 36500 }),
+    default: 0,
+  }),
+  idleCloseMinutes: setting({
+    env: 'AGENT_GATEWAY_IDLE_CLOSE_MINUTES',
+    group: 'Sessions',
+    description: 'The sweeper closes active sessions idle longer than this (0 = off).',
+    parse: integer({ min: 0, max: 525600 }),
+    default: 0,
+  }),
+  memoryCacheSize: setting({
+    env: 'AGENT_GATEWAY_MEMORY_CACHE_SIZE',
+    group: 'Sessions',
+    description: 'How many recently touched sessions this replica keeps for `source=memory` reads.',
+    parse: integer({ min: 0, max: 100000 }),
+    default: 1000,
+  }),
+  orchestrationEnabled: setting({
+    env: 'AGENT_ORCHESTRATION_ENABLED',
+    group: 'Orchestration',
+    description: 'Feature flag for `POST /api/admin/agent-gateway/orchestrate`; `false` answers 503.',
+    parse: boolean(),
+    default: true,
+  }),
+} as const;
+
+export type Settings = typeof settings;
+export type SettingKey = keyof Settings;
+type ValueOf<S> = S extends Setting<infer T> ? T : never;
+type HasDefault<S> = S extends { default: infer D } ? (undefined extends D ? false : true) : false;
+
+/** The typed, frozen configuration object. Settings without a default may be undefined. */
+export type Config = {
+  readonly [K in SettingKey]: HasDefault<Settings[K]> extends true ? ValueOf<Settings[K]> : ValueOf<Settings[K]> | undefined;
+};

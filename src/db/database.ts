@@ -1,0 +1,42 @@
+import type { SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type * as schema from './schema.js';
+
+/** Drizzle database or transaction: anything that can run a statement. */
+export type Executor = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+/**
+ * The one way services reach PostgreSQL, embedded (PGlite) or server (`pg` Pool). Both speak the same SQL;
+ * stores use `orm` for statements and `transaction` for units of work.
+ */
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  readonly orm: Executor;
+  transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T>;
+  /** Throws when the database does not answer `select 1` within `timeoutMs`. */
+  ping(timeoutMs: number): Promise<void>;
+  /** Subscribes to a NOTIFY channel; returns an unsubscribe function. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /** Applies the drizzle-kit migrations in the folder that the database has not applied yet. */
+  applyMigrations(migrationsFolder: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Runs a statement and returns its rows, whichever driver is underneath. */
+export async function queryRows<T>(executor: Executor, statement: SQL): Promise<T[]> {
+  const result = (await executor.execute(statement)) as unknown as { rows: T[] };
+  return result.rows;
+}
+
+export async function queryOne<T>(executor: Executor, statement: SQL): Promise<T | undefined> {
+  const rows = await queryRows<T>(executor, statement);
+  return rows[0];
+}
+
+export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,112 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+/** Millisecond precision: a timestamp round-trips exactly through a JS Date (keyset cursors rely on it). */
+const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 });
+
+/**
+ * A session row doubles as its own counter row: `last_seq` is incremented with `UPDATE … RETURNING` inside
+ * the append transaction, which row-locks the session and makes seq gap-free across replicas.
+ */
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    channel: text('channel').notNull(),
+    externalSessionId: text('external_session_id'),
+    draftId: uuid('draft_id'),
+    connectorId: text('connector_id'),
+    roles: jsonb('roles').notNull().default(sql`'[]'::jsonb`),
+    metadata: jsonb('metadata').notNull().default(sql`'{}'::jsonb`),
+    status: text('status').notNull().default('active'),
+    createdAt: tz('created_at').notNull().default(sql`clock_timestamp()`),
+    updatedAt: tz('updated_at').notNull().default(sql`clock_timestamp()`),
+    lastEventAt: tz('last_event_at'),
+    closedAt: tz('closed_at'),
+    lastSeq: integer('last_seq').notNull().default(0),
+    eventCount: integer('event_count').notNull().default(0),
+    archivedCount: integer('archived_count').notNull().default(0),
+    lastEventType: text('last_event_type'),
+    stepCount: integer('step_count').notNull().default(0),
+    failedStepCount: integer('failed_step_count').notNull().default(0),
+    cycleCompletedCount: integer('cycle_completed_count').notNull().default(0),
+    cycleFailedCount: integer('cycle_failed_count').notNull().default(0),
+    compactCount: integer('compact_count').notNull().default(0),
+    autoCompactCount: integer('auto_compact_count').notNull().default(0),
+    prunedCountTotal: integer('pruned_count_total').notNull().default(0),
+    lastCompactedAt: tz('last_compacted_at'),
+  },
+  (t) => [
+    index('sessions_updated_idx').on(t.updatedAt.desc(), t.id.desc()),
+    index('sessions_channel_updated_idx').on(t.channel, t.updatedAt.desc()),
+    index('sessions_status_last_event_idx').on(t.status, t.lastEventAt),
+    index('sessions_connector_idx').on(t.connectorId),
+  ],
+);
+
+const eventColumns = () => ({
+  id: text('id').notNull(),
+  sessionId: text('session_id').notNull(),
+  seq: integer('seq').notNull(),
+  fromRole: text('from_role').notNull(),
+  toRole: text('to_role'),
+  type: text('type').notNull(),
+  payload: jsonb('payload').notNull(),
+  connectorId: text('connector_id'),
+  provider: text('provider'),
+  createdAt: tz('created_at').notNull(),
+});
+
+/** The live timeline. Append-only; compaction moves old rows to the archive in one transaction. */
+export const sessionEvents = pgTable('session_events', eventColumns(), (t) => [
+  primaryKey({ columns: [t.sessionId, t.seq] }),
+  uniqueIndex('session_events_id_idx').on(t.id),
+  index('session_events_created_idx').on(t.createdAt),
+]);
+
+/** Events compacted out of the live timeline; purged only by the retention setting. */
+export const sessionEventArchive = pgTable(
+  'session_event_archive',
+  { ...eventColumns(), archivedAt: tz('archived_at').notNull() },
+  (t) => [primaryKey({ columns: [t.sessionId, t.seq] }), index('session_event_archive_archived_idx').on(t.archivedAt)],
+);
+
+/** Per-session counts by dimension (type, role, provider, attempt status, connector), kept on append. */
+export const sessionCounters = pgTable(
+  'session_counters',
+  {
+    sessionId: text('session_id').notNull(),
+    dimension: text('dimension').notNull(),
+    key: text('key').notNull(),
+    count: integer('count').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.dimension, t.key] }), index('session_counters_dim_key_idx').on(t.dimension, t.key)],
+);
+
+/** One row per admin mutation: who (token id), what, on what, with which outcome. */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    tokenId: text('token_id').notNull(),
+    action: text('action').notNull(),
+    target: text('target'),
+    method: text('method').notNull(),
+    path: text('path').notNull(),
+    statusCode: integer('status_code').notNull(),
+    requestId: text('request_id').notNull(),
+    createdAt: tz('created_at').notNull().default(sql`clock_timestamp()`),
+  },
+  (t) => [index('audit_log_created_idx').on(t.createdAt)],
+);

@@ -1,0 +1,71 @@
+import type { Database } from '../db/database.js';
+import { migrationStatus } from '../db/migrate.js';
+
+export interface ReadinessReport {
+  status: 'ok' | 'degraded';
+  db: 'ok' | 'down';
+  redis: 'ok' | 'down' | 'disabled';
+  migrations: 'ok' | 'pending' | 'unknown';
+}
+
+export interface RedisPinger {
+  ping(timeoutMs: number): Promise<void>;
+}
+
+/**
+ * `/ready`: database, Redis (when configured) and migrations, each bounded by `timeoutMs`. The result is cached for
+ * `cacheMs` and concurrent callers share one check, so probes cannot overload the database.
+ */
+export class Readiness {
+  private cached: { at: number; report: ReadinessReport } | undefined;
+  private inFlight: Promise<ReadinessReport> | undefined;
+
+  constructor(
+    private readonly database: Database,
+    private readonly redis: RedisPinger | undefined,
+    private readonly options: { timeoutMs: number; cacheMs: number; now?: () => number } = { timeoutMs: 1000, cacheMs: 1000 },
+  ) {}
+
+  async check(): Promise<ReadinessReport> {
+    const now = (this.options.now ?? Date.now)();
+    if (this.cached && now - this.cached.at < this.options.cacheMs) return this.cached.report;
+    this.inFlight ??= this.run().finally(() => {
+      this.inFlight = undefined;
+    });
+    const report = await this.inFlight;
+    this.cached = { at: (this.options.now ?? Date.now)(), report };
+    return report;
+  }
+
+  private async run(): Promise<ReadinessReport> {
+    const { timeoutMs } = this.options;
+    const [db, migrations, redis] = await Promise.all([
+      this.database.ping(timeoutMs).then(
+        () => 'ok' as const,
+        () => 'down' as const,
+      ),
+      bounded(migrationStatus(this.database), timeoutMs).then(
+        (s) => (s.pending === 0 ? ('ok' as const) : ('pending' as const)),
+        () => 'unknown' as const,
+      ),
+      this.redis
+        ? this.redis.ping(timeoutMs).then(
+            () => 'ok' as const,
+            () => 'down' as const,
+          )
+        : Promise.resolve('disabled' as const),
+    ]);
+    const ok = db === 'ok' && migrations === 'ok' && redis !== 'down';
+    return { status: ok ? 'ok' : 'degraded', db, redis, migrations };
+  }
+}
+
+function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('timeout')), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

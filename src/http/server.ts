@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { DestinationStream, Logger } from 'pino';
+import type { AuditStore } from '../audit/audit-store.js';
+import { AppError } from '../errors/app-error.js';
+import { AdminAuth } from './admin-auth.js';
+import { sendAppError, toAppError } from './error-handler.js';
+import './http-types.js';
+
+export interface ServerOptions {
+  version: string;
+  bodyLimitBytes: number;
+  logLevel: string;
+  logStream?: DestinationStream;
+  auth: AdminAuth;
+  audit: AuditStore;
+}
+
+/** Header values that must never reach a log line. */
+export const redactedPaths = [
+  'req.headers["x-admin-token"]',
+  'req.headers.authorization',
+  'req.headers["x-gateway-signature"]',
+  'req.headers["x-telegram-bot-api-secret-token"]',
+  'req.headers["x-slack-signature"]',
+  'req.headers["x-signature-ed25519"]',
+  'req.headers.cookie',
+  '*.apiKey',
+  '*.token',
+  '*.secret',
+];
+
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export type AppServer = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+/** The Fastify instance with everything every route shares: ids, parsing, auth, audit, errors, OpenAPI. */
+export async function createServer(options: ServerOptions): Promise<AppServer> {
+  const app = Fastify({
+    logger: {
+      level: options.logLevel,
+      redact: { paths: redactedPaths, censor: '[redacted]' },
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    } as never,
+    bodyLimit: options.bodyLimitBytes,
+    genReqId: (req) => {
+      const header = req.headers['x-request-id'];
+      return typeof header === 'string' && requestIdPattern.test(header) ? header : randomUUID();
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+
+  // Keep the exact bytes (signatures are computed over them); an empty body is "no body", not an error.
+  // JSON only: any other content type is a 415, never silently accepted as text.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json/, { parseAs: 'buffer' }, (request, body, done) => {
+    const buffer = body as Buffer;
+    request.rawBody = buffer;
+    if (buffer.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(buffer.toString('utf8')));
+    } catch {
+      done(new AppError('INVALID_JSON', 'The request body is not valid JSON.'), undefined);
+    }
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    const scope = request.routeOptions.config?.scope;
+    if (!scope) return;
+    const principal = options.auth.authenticate(request.headers['x-admin-token']);
+    if (!AdminAuth.allows(principal, scope)) {
+      request.admin = principal;
+      throw new AppError('ADMIN_TOKEN_SCOPE_DENIED', `This endpoint needs the "${scope}" scope.`);
+    }
+    request.admin = principal;
+  });
+
+  // "No body" arrives as null; treat it like an omitted body so optional bodies (close, compact) validate.
+  app.addHook('preValidation', async (request) => {
+    if (request.body === null) request.body = undefined;
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const action = request.routeOptions.config?.audit;
+    if (!action || !request.admin) return;
+    const params = request.params as Record<string, string> | undefined;
+    try {
+      await options.audit.record({
+        tokenId: request.admin.tokenId,
+        action,
+        target: params?.id ?? null,
+        method: request.method,
+        path: request.routeOptions.url ?? request.url,
+        statusCode: reply.statusCode,
+        requestId: request.id,
+      });
+    } catch (error) {
+      request.log.error({ err: error, action }, 'audit record failed');
+    }
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const appError = toAppError(error, request);
+    if (appError.status >= 500) request.log.error({ err: error, code: appError.code }, 'request failed');
+    return sendAppError(reply, appError);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendAppError(reply, new AppError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`)),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Agent Gateway', version: options.version },
+      components: {
+        securitySchemes: { adminToken: { type: 'apiKey', in: 'header', name: 'x-admin-token' } },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  return app;
+}

@@ -1,0 +1,76 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createGateway, type Gateway } from './app.js';
+import { ConfigError, loadConfig } from './config/load-config.js';
+import { DataDirLockedError } from './db/data-dir-lock.js';
+
+/**
+ * Starts the gateway: load config (all problems at once), open the store, migrate, listen, print the banner, and
+ * shut down cleanly on SIGTERM/SIGINT (stop accepting, finish in-flight requests, close pools).
+ */
+export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise<Gateway> {
+  const config = loadConfig(env);
+  const gateway = await createGateway({ config });
+  const address = await gateway.listen();
+  const base = address.replace('[::1]', 'localhost');
+  const lines = [
+    '',
+    `Agent Gateway listening on ${base}`,
+    `  console:  ${base}/admin`,
+    `  API docs: ${base}/docs`,
+    `  store:    ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}`,
+  ];
+  if (gateway.generatedAdminToken) {
+    lines.push(`  admin token (x-admin-token): ${gateway.generatedAdminToken.token}`);
+    lines.push(`    stored in ${gateway.generatedAdminToken.path} (mode 0600)`);
+  } else if (config.adminApiToken || config.adminApiTokens.length > 0) {
+    lines.push('  admin token: from ADMIN_API_TOKEN / ADMIN_API_TOKENS');
+  } else {
+    lines.push('  admin API: closed (no ADMIN_API_TOKEN configured)');
+  }
+  process.stdout.write(`${lines.join('\n')}\n\n`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    gateway.app.log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      gateway.app.log.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 5000);
+    force.unref();
+    gateway.close().then(
+      () => process.exit(0),
+      (error) => {
+        gateway.app.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return gateway;
+}
+
+/** Prints startup failures a person can act on, without a stack for the expected ones. */
+export function reportStartupFailure(error: unknown): never {
+  if (error instanceof ConfigError || error instanceof DataDirLockedError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(78);
+  }
+  process.stderr.write(`Failed to start: ${(error as Error)?.stack ?? String(error)}\n`);
+  process.exit(1);
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) startServer().catch(reportStartupFailure);

@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import { type SQL, sql } from 'drizzle-orm';
+import { type Executor, queryOne, queryRows } from '../db/database.js';
+import { AppError } from '../errors/app-error.js';
+import { eventFromRow, type SessionEvent, type SessionRecord, sessionFromRow } from './session-model.js';
+import { isDraftCycleStep, patterns } from './session-rules.js';
+
+/** NOTIFY channel carrying `{ sessionId, seq }` for every committed event (live stream fan-out). */
+export const SESSION_EVENTS_CHANNEL = 'agw_session_events';
+
+export interface NewEvent {
+  fromRole: string;
+  toRole?: string | null;
+  type: string;
+  payload?: unknown;
+  connectorId?: string | null;
+}
+
+export interface AppendResult {
+  event: SessionEvent;
+  session: SessionRecord;
+}
+
+const attemptStatuses = new Set(['success', 'failed', 'skipped_cooldown']);
+
+/** Facts read from a step payload for counters; bounded so a client cannot create unbounded keys. */
+function payloadFacts(payload: unknown): { provider: string | null; attempts: Map<string, number>; failed: boolean } {
+  const attempts = new Map<string, number>();
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+    return { provider: null, attempts, failed: false };
+  }
+  const record = payload as Record<string, unknown>;
+  const provider =
+    typeof record.selectedProvider === 'string' && patterns.providerId.test(record.selectedProvider)
+      ? record.selectedProvider
+      : null;
+  if (Array.isArray(record.attempts)) {
+    for (const attempt of record.attempts.slice(0, 100)) {
+      const status = (attempt as Record<string, unknown> | null)?.status;
+      if (typeof status === 'string' && attemptStatuses.has(status)) attempts.set(status, (attempts.get(status) ?? 0) + 1);
+    }
+  }
+  return { provider, attempts, failed: record.failed === true };
+}
+
+/**
+ * Appends one event inside the caller's transaction. The `UPDATE … RETURNING` on the session row both locks it
+ * and allocates the next `seq`, so concurrent appends from any number of replicas get 1, 2, 3… with no gap.
+ */
+export async function appendEvent(
+  tx: Executor,
+  sessionId: string,
+  input: NewEvent,
+  options: { allowClosed?: boolean } = {},
+): Promise<AppendResult> {
+  const facts = payloadFacts(input.payload);
+  const isStep = isDraftCycleStep(input.type);
+  const row = await queryOne<Record<string, unknown>>(
+    tx,
+    sql`update sessions set
+          last_seq = last_seq + 1,
+          event_count = event_count + 1,
+          updated_at = clock_timestamp(),
+          last_event_at = clock_timestamp(),
+          last_event_type = ${input.type},
+          step_count = step_count + ${isStep ? 1 : 0},
+          failed_step_count = failed_step_count + ${isStep && facts.failed ? 1 : 0},
+          cycle_completed_count = cycle_completed_count + ${input.type === 'draft_cycle_completed' ? 1 : 0},
+          cycle_failed_count = cycle_failed_count + ${input.type === 'draft_cycle_failed' ? 1 : 0}
+        where id = ${sessionId} ${options.allowClosed ? sql`` : sql`and status = 'active'`}
+        returning *`,
+  );
+  if (!row) {
+    const existing = await queryOne<{ status: string }>(tx, sql`select status from sessions where id = ${sessionId}`);
+    if (!existing) throw new AppError('AGENT_GATEWAY_SESSION_NOT_FOUND', `Session ${sessionId} does not exist.`);
+    throw new AppError('AGENT_GATEWAY_SESSION_CLOSED', `Session ${sessionId} is closed; nothing can be appended to it.`);
+  }
+  const session = sessionFromRow(row);
+  const payload = input.payload === undefined ? {} : input.payload;
+  const eventRow = await queryOne<Record<string, unknown>>(
+    tx,
+    sql`insert into session_events (id, session_id, seq, from_role, to_role, type, payload, connector_id, provider, created_at)
+        values (${`age-${randomUUID()}`}, ${sessionId}, ${session.lastSeq}, ${input.fromRole}, ${input.toRole ?? null},
+                ${input.type}, ${JSON.stringify(payload)}::jsonb, ${input.connectorId ?? null}, ${facts.provider},
+                ${session.updatedAt})
+        returning *`,
+  );
+  const counters: [string, string, number][] = [
+    ['type', input.type, 1],
+    ['role', input.fromRole, 1],
+  ];
+  if (facts.provider) counters.push(['provider', facts.provider, 1]);
+  if (input.connectorId) counters.push(['connector', input.connectorId, 1]);
+  for (const [status, count] of facts.attempts) counters.push(['attempt', status, count]);
+  await tx.execute(
+    sql`insert into session_counters (session_id, dimension, key, count) values ${sql.join(
+      counters.map(([dimension, key, count]) => sql`(${sessionId}, ${dimension}, ${key}, ${count})`),
+      sql`, `,
+    )}
+        on conflict (session_id, dimension, key) do update set count = session_counters.count + excluded.count`,
+  );
+  await tx.execute(
+    sql`select pg_notify(${SESSION_EVENTS_CHANNEL}, ${JSON.stringify({ sessionId, seq: session.lastSeq })})`,
+  );
+  return { event: eventFromRow(eventRow!), session };
+}
+
+export interface CompactionOutcome {
+  totalBefore: number;
+  prunedCount: number;
+  keptCount: number;
+  prunedByType: Record<string, number>;
+}
+
+/**
+ * Moves all but the newest `keepRecent` live events into the archive. The caller holds the session row lock
+ * (`select … for update`), so appends wait and nothing is lost between live and archive.
+ */
+export async function moveOldEventsToArchive(
+  tx: Executor,
+  sessionId: string,
+  keepRecent: number,
+): Promise<CompactionOutcome> {
+  const before = await queryOne<{ n: number }>(
+    tx,
+    sql`select count(*)::int as n from session_events where session_id = ${sessionId}`,
+  );
+  const totalBefore = before?.n ?? 0;
+  if (totalBefore <= keepRecent) return { totalBefore, prunedCount: 0, keptCount: totalBefore, prunedByType: {} };
+  const cutoff = await queryOne<{ seq: number }>(
+    tx,
+    sql`select seq from session_events where session_id = ${sessionId} order by seq desc offset ${keepRecent - 1} limit 1`,
+  );
+  const moved = await queryRows<{ type: string; n: number }>(
+    tx,
+    sql`with moved as (
+          delete from session_events where session_id = ${sessionId} and seq < ${cutoff!.seq} returning *
+        ), archived as (
+          insert into session_event_archive
+            (id, session_id, seq, from_role, to_role, type, payload, connector_id, provider, created_at, archived_at)
+          select id, session_id, seq, from_role, to_role, type, payload, connector_id, provider, created_at, clock_timestamp()
+          from moved returning type
+        )
+        select type, count(*)::int as n from archived group by type`,
+  );
+  const prunedByType: Record<string, number> = {};
+  let prunedCount = 0;
+  for (const { type, n } of moved) {
+    prunedByType[type] = n;
+    prunedCount += n;
+  }
+  return { totalBefore, prunedCount, keptCount: totalBefore - prunedCount, prunedByType };
+}
+
+export interface EventQuery {
+  limit: number;
+  beforeSeq?: number;
+  types?: string[];
+  eventQuery?: string;
+  fromRole?: string;
+  toRole?: string;
+  provider?: string;
+  connector?: string;
+  includeArchived?: boolean;
+}
+
+function eventFilters(query: EventQuery): SQL[] {
+  const filters: SQL[] = [];
+  if (query.types && query.types.length > 0) {
+    filters.push(sql`type in (${sql.join(
+      query.types.map((t) => sql`${t}`),
+      sql`, `,
+    )})`);
+  }
+  if (query.fromRole) filters.push(sql`from_role = ${query.fromRole}`);
+  if (query.toRole) filters.push(sql`to_role = ${query.toRole}`);
+  if (query.provider) filters.push(sql`provider = ${query.provider}`);
+  if (query.connector) filters.push(sql`connector_id = ${query.connector}`);
+  if (query.eventQuery) {
+    const escaped = query.eventQuery.replace(/[\\%_]/g, (c) => `\\${c}`);
+    filters.push(sql`(payload::text ilike ${`%${escaped}%`} or type ilike ${`%${escaped}%`})`);
+  }
+  return filters;
+}
+
+function eventSource(sessionId: string, includeArchived: boolean | undefined): SQL {
+  const columns = sql`id, session_id, seq, from_role, to_role, type, payload, connector_id, provider, created_at`;
+  if (!includeArchived) {
+    return sql`(select ${columns}, false as archived from session_events where session_id = ${sessionId})`;
+  }
+  return sql`(select ${columns}, false as archived from session_events where session_id = ${sessionId}
+              union all
+              select ${columns}, true as archived from session_event_archive where session_id = ${sessionId})`;
+}
+
+/** Events of one session, newest first, with filters; `total` counts every match, not just this page. */
+export async function listEvents(
+  executor: Executor,
+  sessionId: string,
+  query: EventQuery,
+): Promise<{ events: SessionEvent[]; total: number; nextBeforeSeq: number | null }> {
+  const filters = eventFilters(query);
+  const where = filters.length > 0 ? sql`where ${sql.join(filters, sql` and `)}` : sql``;
+  const pageFilters = query.beforeSeq === undefined ? filters : [...filters, sql`seq < ${query.beforeSeq}`];
+  const pageWhere = pageFilters.length > 0 ? sql`where ${sql.join(pageFilters, sql` and `)}` : sql``;
+  const source = eventSource(sessionId, query.includeArchived);
+  const [rows, count] = await Promise.all([
+    queryRows<Record<string, unknown>>(
+      executor,
+      sql`select * from ${source} e ${pageWhere} order by seq desc limit ${query.limit + 1}`,
+    ),
+    queryOne<{ n: number }>(executor, sql`select count(*)::int as n from ${source} e ${where}`),
+  ]);
+  const page = rows.slice(0, query.limit).map(eventFromRow);
+  const nextBeforeSeq = rows.length > query.limit ? (page.at(-1)?.seq ?? null) : null;
+  return { events: page, total: count?.n ?? 0, nextBeforeSeq };
+}
+
+/** The newest `limit` live (or live + archived) events in chronological order. */
+export async function latestEvents(
+  executor: Executor,
+  sessionId: string,
+  limit: number,
+  includeArchived = false,
+): Promise<SessionEvent[]> {
+  const rows = await queryRows<Record<string, unknown>>(
+    executor,
+    sql`select * from ${eventSource(sessionId, includeArchived)} e order by seq desc limit ${limit}`,
+  );
+  return rows.map(eventFromRow).reverse();
+}
