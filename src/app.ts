@@ -40,7 +40,8 @@ function adminTokens(config: Config, generated: string | undefined): AdminTokenD
   const primary = config.adminApiToken ?? generated;
   if (primary) tokens.push({ id: 'default', sha256: sha256(primary), scopes: [...adminScopes] });
   for (const token of config.adminApiTokens) {
-    if (token.id === 'default' && primary) throw new Error('ADMIN_API_TOKENS: id "default" is taken by ADMIN_API_TOKEN');
+    if (token.id === 'default' && primary)
+      throw new Error('ADMIN_API_TOKENS: id "default" is taken by ADMIN_API_TOKEN');
     tokens.push(token);
   }
   return tokens;

@@ -22,11 +22,13 @@ export function parseAdminTokenList(value: unknown): AdminTokenDefinition[] {
   const seen = new Set<string>();
   return value.map((entry, index) => {
     const where = `entry ${index}`;
-    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw new Error(`${where} must be an object`);
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
+      throw new Error(`${where} must be an object`);
     const { id, token, sha256: digest, scopes, ...rest } = entry as Record<string, unknown>;
     const unknown = Object.keys(rest);
     if (unknown.length > 0) throw new Error(`${where} has unknown keys: ${unknown.join(', ')}`);
-    if (typeof id !== 'string' || !idPattern.test(id)) throw new Error(`${where}: id must match ${idPattern}`);
+    if (typeof id !== 'string' || !idPattern.test(id))
+      throw new Error(`${where}: id must match ${idPattern}`);
     if (seen.has(id)) throw new Error(`${where}: id "${id}" is used twice`);
     seen.add(id);
     let hash: Buffer;
@@ -34,12 +36,14 @@ export function parseAdminTokenList(value: unknown): AdminTokenDefinition[] {
       if (token.length < 16) throw new Error(`${where} (${id}): token must be at least 16 characters`);
       hash = sha256(token);
     } else if (typeof digest === 'string' && token === undefined) {
-      if (!/^[0-9a-f]{64}$/i.test(digest)) throw new Error(`${where} (${id}): sha256 must be 64 hex characters`);
+      if (!/^[0-9a-f]{64}$/i.test(digest))
+        throw new Error(`${where} (${id}): sha256 must be 64 hex characters`);
       hash = Buffer.from(digest, 'hex');
     } else {
       throw new Error(`${where} (${id}): give exactly one of token or sha256`);
     }
-    if (!Array.isArray(scopes) || scopes.length === 0) throw new Error(`${where} (${id}): scopes must be a non-empty list`);
+    if (!Array.isArray(scopes) || scopes.length === 0)
+      throw new Error(`${where} (${id}): scopes must be a non-empty list`);
     for (const scope of scopes) {
       if (!adminScopes.includes(scope as AdminScope)) {
         throw new Error(`${where} (${id}): unknown scope "${String(scope)}" (read, operate, admin)`);

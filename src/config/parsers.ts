@@ -37,7 +37,8 @@ export function boolean(): Parser<boolean> {
 export function oneOf<const T extends string>(values: readonly T[]): Parser<T> {
   return (raw) => {
     const value = raw.trim().toLowerCase();
-    if (!(values as readonly string[]).includes(value)) throw new Error(`must be one of ${values.join(', ')}`);
+    if (!(values as readonly string[]).includes(value))
+      throw new Error(`must be one of ${values.join(', ')}`);
     return value as T;
   };
 }

@@ -27,7 +27,9 @@ export function renderConfigurationDocs(): string {
     lines.push(`## ${group}`, '', '| Variable | Default | Description |', '| --- | --- | --- |');
     for (const definition of list) {
       const secret = definition.secret ? ' *(secret: never logged)*' : '';
-      lines.push(`| \`${definition.env}\` | ${formatDefault(definition)} | ${definition.description}${secret} |`);
+      lines.push(
+        `| \`${definition.env}\` | ${formatDefault(definition)} | ${definition.description}${secret} |`,
+      );
     }
     lines.push('');
   }

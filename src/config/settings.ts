@@ -26,7 +26,13 @@ function setting<T>(definition: Setting<T>): Setting<T> {
  * (`npm run docs:generate`) and a test fails when the two differ.
  */
 export const settings = {
-  host: setting({ env: 'HOST', group: 'Process', description: 'Interface to listen on.', parse: text(), default: '127.0.0.1' }),
+  host: setting({
+    env: 'HOST',
+    group: 'Process',
+    description: 'Interface to listen on.',
+    parse: text(),
+    default: '127.0.0.1',
+  }),
   port: setting({
     env: 'PORT',
     group: 'Process',
@@ -118,7 +124,8 @@ export const settings = {
   autoCompactTrigger: setting({
     env: 'AGENT_GATEWAY_AUTO_COMPACT_TRIGGER',
     group: 'Sessions',
-    description: 'A session whose live timeline grows past this many events is compacted automatically (0 = never).',
+    description:
+      'A session whose live timeline grows past this many events is compacted automatically (0 = never).',
     parse: integer({ min: 0, max: 1000000 }),
     default: 300,
   }),
@@ -132,7 +139,8 @@ export const settings = {
   archiveRetentionDays: setting({
     env: 'AGENT_GATEWAY_ARCHIVE_RETENTION_DAYS',
     group: 'Sessions',
-    description: 'Archived (compacted-away) events older than this are purged by the sweeper (0 = keep forever).',
+    description:
+      'Archived (compacted-away) events older than this are purged by the sweeper (0 = keep forever).',
     parse: integer({ min: 0, max: 36500 }),
     default: 0,
   }),
@@ -166,5 +174,7 @@ type HasDefault<S> = S extends { default: infer D } ? (undefined extends D ? fal
 
 /** The typed, frozen configuration object. Settings without a default may be undefined. */
 export type Config = {
-  readonly [K in SettingKey]: HasDefault<Settings[K]> extends true ? ValueOf<Settings[K]> : ValueOf<Settings[K]> | undefined;
+  readonly [K in SettingKey]: HasDefault<Settings[K]> extends true
+    ? ValueOf<Settings[K]>
+    : ValueOf<Settings[K]> | undefined;
 };

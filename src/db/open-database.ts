@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/settings.js';
-import type { Database } from './database.js';
 import { lockDataDir } from './data-dir-lock.js';
+import type { Database } from './database.js';
 import { openPgliteDatabase } from './pglite-database.js';
 import { openPostgresDatabase } from './postgres-database.js';
 
@@ -17,7 +17,11 @@ export async function openDatabase(
   onError?: (error: Error) => void,
 ): Promise<OpenedDatabase> {
   if (config.databaseUrl) {
-    const database = openPostgresDatabase({ url: config.databaseUrl, poolMax: config.databasePoolMax, onError });
+    const database = openPostgresDatabase({
+      url: config.databaseUrl,
+      poolMax: config.databasePoolMax,
+      onError,
+    });
     return { database, close: () => database.close() };
   }
   const dir = resolve(config.dataDir);

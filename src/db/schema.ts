@@ -79,7 +79,10 @@ export const sessionEvents = pgTable('session_events', eventColumns(), (t) => [
 export const sessionEventArchive = pgTable(
   'session_event_archive',
   { ...eventColumns(), archivedAt: tz('archived_at').notNull() },
-  (t) => [primaryKey({ columns: [t.sessionId, t.seq] }), index('session_event_archive_archived_idx').on(t.archivedAt)],
+  (t) => [
+    primaryKey({ columns: [t.sessionId, t.seq] }),
+    index('session_event_archive_archived_idx').on(t.archivedAt),
+  ],
 );
 
 /** Per-session counts by dimension (type, role, provider, attempt status, connector), kept on append. */
@@ -91,7 +94,10 @@ export const sessionCounters = pgTable(
     key: text('key').notNull(),
     count: integer('count').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.sessionId, t.dimension, t.key] }), index('session_counters_dim_key_idx').on(t.dimension, t.key)],
+  (t) => [
+    primaryKey({ columns: [t.sessionId, t.dimension, t.key] }),
+    index('session_counters_dim_key_idx').on(t.dimension, t.key),
+  ],
 );
 
 /** One row per admin mutation: who (token id), what, on what, with which outcome. */

@@ -12,35 +12,71 @@ export interface ErrorDefinition {
 export const errorCatalogue = {
   // Generic request errors
   INVALID_JSON: { status: 400, summary: 'The request body is not valid JSON.' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'The request body has a content type the endpoint does not accept.' },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    summary: 'The request body has a content type the endpoint does not accept.',
+  },
   PAYLOAD_TOO_LARGE: { status: 413, summary: 'The request body is larger than the endpoint allows.' },
   NOT_FOUND: { status: 404, summary: 'No route matches the method and path.' },
   METHOD_NOT_ALLOWED: { status: 405, summary: 'The path exists but not for this HTTP method.' },
-  INTERNAL_ERROR: { status: 500, summary: 'An unexpected server fault; the request id finds it in the logs.', retryable: true },
+  INTERNAL_ERROR: {
+    status: 500,
+    summary: 'An unexpected server fault; the request id finds it in the logs.',
+    retryable: true,
+  },
   DATABASE_UNAVAILABLE: {
     status: 503,
     summary: 'The database could not be reached; nothing was written. Retry later.',
     retryable: true,
   },
-  SERVICE_SHUTTING_DOWN: { status: 503, summary: 'This replica is shutting down; retry on another.', retryable: true },
+  SERVICE_SHUTTING_DOWN: {
+    status: 503,
+    summary: 'This replica is shutting down; retry on another.',
+    retryable: true,
+  },
 
   // Admin API
-  ADMIN_TOKEN_INVALID: { status: 401, summary: 'The x-admin-token header is missing or does not match a configured token.' },
-  ADMIN_TOKEN_SCOPE_DENIED: { status: 403, summary: 'The admin token is valid but lacks the scope this endpoint needs.' },
-  ADMIN_TOKEN_NOT_CONFIGURED: { status: 503, summary: 'No admin token is configured, so the admin API is closed.' },
+  ADMIN_TOKEN_INVALID: {
+    status: 401,
+    summary: 'The x-admin-token header is missing or does not match a configured token.',
+  },
+  ADMIN_TOKEN_SCOPE_DENIED: {
+    status: 403,
+    summary: 'The admin token is valid but lacks the scope this endpoint needs.',
+  },
+  ADMIN_TOKEN_NOT_CONFIGURED: {
+    status: 503,
+    summary: 'No admin token is configured, so the admin API is closed.',
+  },
   ADMIN_INVALID_QUERY: { status: 400, summary: 'A query parameter is unknown, malformed or out of bounds.' },
-  ADMIN_INVALID_BODY: { status: 400, summary: 'A body field is unknown, missing, malformed or out of bounds.' },
-  ADMIN_INVALID_SESSION_ID: { status: 400, summary: 'The session id in the path does not match ^ags-[a-z0-9][a-z0-9-]{7,95}$.' },
-  METRICS_TOKEN_INVALID: { status: 401, summary: 'The metrics endpoint needs the configured METRICS_TOKEN as a bearer token.' },
+  ADMIN_INVALID_BODY: {
+    status: 400,
+    summary: 'A body field is unknown, missing, malformed or out of bounds.',
+  },
+  ADMIN_INVALID_SESSION_ID: {
+    status: 400,
+    summary: 'The session id in the path does not match ^ags-[a-z0-9][a-z0-9-]{7,95}$.',
+  },
+  METRICS_TOKEN_INVALID: {
+    status: 401,
+    summary: 'The metrics endpoint needs the configured METRICS_TOKEN as a bearer token.',
+  },
 
   // Sessions and events
   AGENT_GATEWAY_SESSION_NOT_FOUND: { status: 404, summary: 'No session has this id.' },
-  AGENT_GATEWAY_SESSION_CLOSED: { status: 409, summary: 'The session is closed; nothing more can be appended to it.' },
+  AGENT_GATEWAY_SESSION_CLOSED: {
+    status: 409,
+    summary: 'The session is closed; nothing more can be appended to it.',
+  },
   AGENT_GATEWAY_EVENT_TYPE_RESERVED: {
     status: 400,
-    summary: 'The event type is written only by the gateway itself (session_closed, session_compacted, draft_cycle_*, …).',
+    summary:
+      'The event type is written only by the gateway itself (session_closed, session_compacted, draft_cycle_*, …).',
   },
-  AGENT_GATEWAY_ROLE_RESERVED: { status: 400, summary: 'The role `system` is written only by the gateway itself.' },
+  AGENT_GATEWAY_ROLE_RESERVED: {
+    status: 400,
+    summary: 'The role `system` is written only by the gateway itself.',
+  },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -23,7 +23,10 @@ export class Readiness {
   constructor(
     private readonly database: Database,
     private readonly redis: RedisPinger | undefined,
-    private readonly options: { timeoutMs: number; cacheMs: number; now?: () => number } = { timeoutMs: 1000, cacheMs: 1000 },
+    private readonly options: { timeoutMs: number; cacheMs: number; now?: () => number } = {
+      timeoutMs: 1000,
+      cacheMs: 1000,
+    },
   ) {}
 
   async check(): Promise<ReadinessReport> {

@@ -1,9 +1,12 @@
-import { Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
+import { Redis } from 'ioredis';
 import { withTimeout } from '../db/database.js';
 
 /** Shared Redis connection (circuits, rate limits). Failures are logged at most every 10 s and never crash. */
-export function createRedisClient(url: string, logger: Pick<FastifyBaseLogger, 'warn'>): Redis & {
+export function createRedisClient(
+  url: string,
+  logger: Pick<FastifyBaseLogger, 'warn'>,
+): Redis & {
   pingWithin(timeoutMs: number): Promise<void>;
 } {
   const client = new Redis(url, {

@@ -23,7 +23,10 @@ export class AdminAuth {
 
   authenticate(presented: string | string[] | undefined): AdminPrincipal {
     if (!this.configured) {
-      throw new AppError('ADMIN_TOKEN_NOT_CONFIGURED', 'No admin token is configured on this gateway; set ADMIN_API_TOKEN.');
+      throw new AppError(
+        'ADMIN_TOKEN_NOT_CONFIGURED',
+        'No admin token is configured on this gateway; set ADMIN_API_TOKEN.',
+      );
     }
     const value = Array.isArray(presented) ? undefined : presented?.trim();
     const digest = sha256(value ?? '');

@@ -17,7 +17,10 @@ const defaultValidationCodes: Record<string, ErrorCode> = {
 };
 
 /** Names each failing field: `body.keepRecent: Too big: expected number to be <=1000`. */
-function describeValidation(context: string, issues: ValidationIssue[]): { message: string; fields: string[] } {
+function describeValidation(
+  context: string,
+  issues: ValidationIssue[],
+): { message: string; fields: string[] } {
   const prefix = context === 'querystring' ? 'query' : context;
   const fields: string[] = [];
   const parts = issues.slice(0, 5).map((issue) => {
@@ -41,7 +44,8 @@ export function toAppError(error: unknown, request: FastifyRequest): AppError {
   const err = error as FastifyError & { validationContext?: string; validation?: ValidationIssue[] };
   if (Array.isArray(err.validation)) {
     const context = err.validationContext ?? 'body';
-    const code = request.routeOptions.config?.validationCodes?.[context as 'body'] ?? defaultValidationCodes[context];
+    const code =
+      request.routeOptions.config?.validationCodes?.[context as 'body'] ?? defaultValidationCodes[context];
     const { message, fields } = describeValidation(context, err.validation);
     return new AppError(code ?? 'ADMIN_INVALID_BODY', message, { details: { fields } });
   }
@@ -58,10 +62,14 @@ export function toAppError(error: unknown, request: FastifyRequest): AppError {
       return new AppError('NOT_FOUND', 'No route matches this method and path.');
   }
   if (isDatabaseUnavailable(err)) {
-    return new AppError('DATABASE_UNAVAILABLE', 'The database is unavailable; nothing was written. Retry later.', {
-      cause: error,
-      headers: { 'retry-after': '2' },
-    });
+    return new AppError(
+      'DATABASE_UNAVAILABLE',
+      'The database is unavailable; nothing was written. Retry later.',
+      {
+        cause: error,
+        headers: { 'retry-after': '2' },
+      },
+    );
   }
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     // A framework 4xx we do not name specifically (e.g. a malformed header): still a client error, never a 500.
@@ -70,7 +78,16 @@ export function toAppError(error: unknown, request: FastifyRequest): AppError {
   return new AppError('INTERNAL_ERROR', 'Internal server error.', { cause: error });
 }
 
-const connectionErrorCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03']);
+const connectionErrorCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  '57P01',
+  '57P02',
+  '57P03',
+]);
 
 /** Connection-level database failures (server down, restarting, pool exhausted): 503, the client may retry. */
 export function isDatabaseUnavailable(error: unknown): boolean {
@@ -90,7 +107,11 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 
 export function sendAppError(reply: FastifyReply, error: AppError): FastifyReply {
   if (error.headers) reply.headers(error.headers);
-  const body: Record<string, unknown> = { error: error.code, message: error.message, requestId: reply.request.id };
+  const body: Record<string, unknown> = {
+    error: error.code,
+    message: error.message,
+    requestId: reply.request.id,
+  };
   if (error.details) body.details = error.details;
   return reply.status(error.status).type('application/json; charset=utf-8').send(body);
 }

@@ -10,17 +10,11 @@ export function intParam(min: number, max: number) {
     .pipe(z.number().int().min(min).max(max));
 }
 
-export const boolParam = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((v) => v === 'true' || v === '1');
+export const boolParam = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 /** A trimmed, lowercased identifier that must match `pattern`. */
 export function idParam(pattern: RegExp, what: string) {
-  return z
-    .string()
-    .trim()
-    .toLowerCase()
-    .regex(pattern, `must be a valid ${what} (${pattern.source})`);
+  return z.string().trim().toLowerCase().regex(pattern, `must be a valid ${what} (${pattern.source})`);
 }
 
 /** Opaque cursors: base64url JSON. Invalid input yields undefined so the caller answers 400. */

@@ -9,7 +9,7 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { DestinationStream, Logger } from 'pino';
+import type { DestinationStream } from 'pino';
 import type { AuditStore } from '../audit/audit-store.js';
 import { AppError } from '../errors/app-error.js';
 import { AdminAuth } from './admin-auth.js';
@@ -72,16 +72,20 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   // Keep the exact bytes (signatures are computed over them); an empty body is "no body", not an error.
   // JSON only: any other content type is a 415, never silently accepted as text.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json/, { parseAs: 'buffer' }, (request, body, done) => {
-    const buffer = body as Buffer;
-    request.rawBody = buffer;
-    if (buffer.length === 0) return done(null, undefined);
-    try {
-      done(null, JSON.parse(buffer.toString('utf8')));
-    } catch {
-      done(new AppError('INVALID_JSON', 'The request body is not valid JSON.'), undefined);
-    }
-  });
+  app.addContentTypeParser(
+    /^application\/([\w.+-]+\+)?json/,
+    { parseAs: 'buffer' },
+    (request, body, done) => {
+      const buffer = body as Buffer;
+      request.rawBody = buffer;
+      if (buffer.length === 0) return done(null, undefined);
+      try {
+        done(null, JSON.parse(buffer.toString('utf8')));
+      } catch {
+        done(new AppError('INVALID_JSON', 'The request body is not valid JSON.'), undefined);
+      }
+    },
+  );
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -125,7 +129,10 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
     return sendAppError(reply, appError);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendAppError(reply, new AppError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`)),
+    sendAppError(
+      reply,
+      new AppError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`),
+    ),
   );
 
   await app.register(swagger, {

@@ -24,7 +24,11 @@ export interface AppendResult {
 const attemptStatuses = new Set(['success', 'failed', 'skipped_cooldown']);
 
 /** Facts read from a step payload for counters; bounded so a client cannot create unbounded keys. */
-function payloadFacts(payload: unknown): { provider: string | null; attempts: Map<string, number>; failed: boolean } {
+function payloadFacts(payload: unknown): {
+  provider: string | null;
+  attempts: Map<string, number>;
+  failed: boolean;
+} {
   const attempts = new Map<string, number>();
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
     return { provider: null, attempts, failed: false };
@@ -37,7 +41,8 @@ function payloadFacts(payload: unknown): { provider: string | null; attempts: Ma
   if (Array.isArray(record.attempts)) {
     for (const attempt of record.attempts.slice(0, 100)) {
       const status = (attempt as Record<string, unknown> | null)?.status;
-      if (typeof status === 'string' && attemptStatuses.has(status)) attempts.set(status, (attempts.get(status) ?? 0) + 1);
+      if (typeof status === 'string' && attemptStatuses.has(status))
+        attempts.set(status, (attempts.get(status) ?? 0) + 1);
     }
   }
   return { provider, attempts, failed: record.failed === true };
@@ -71,9 +76,16 @@ export async function appendEvent(
         returning *`,
   );
   if (!row) {
-    const existing = await queryOne<{ status: string }>(tx, sql`select status from sessions where id = ${sessionId}`);
-    if (!existing) throw new AppError('AGENT_GATEWAY_SESSION_NOT_FOUND', `Session ${sessionId} does not exist.`);
-    throw new AppError('AGENT_GATEWAY_SESSION_CLOSED', `Session ${sessionId} is closed; nothing can be appended to it.`);
+    const existing = await queryOne<{ status: string }>(
+      tx,
+      sql`select status from sessions where id = ${sessionId}`,
+    );
+    if (!existing)
+      throw new AppError('AGENT_GATEWAY_SESSION_NOT_FOUND', `Session ${sessionId} does not exist.`);
+    throw new AppError(
+      'AGENT_GATEWAY_SESSION_CLOSED',
+      `Session ${sessionId} is closed; nothing can be appended to it.`,
+    );
   }
   const session = sessionFromRow(row);
   const payload = input.payload === undefined ? {} : input.payload;
@@ -126,7 +138,8 @@ export async function moveOldEventsToArchive(
     sql`select count(*)::int as n from session_events where session_id = ${sessionId}`,
   );
   const totalBefore = before?.n ?? 0;
-  if (totalBefore <= keepRecent) return { totalBefore, prunedCount: 0, keptCount: totalBefore, prunedByType: {} };
+  if (totalBefore <= keepRecent)
+    return { totalBefore, prunedCount: 0, keptCount: totalBefore, prunedByType: {} };
   const cutoff = await queryOne<{ seq: number }>(
     tx,
     sql`select seq from session_events where session_id = ${sessionId} order by seq desc offset ${keepRecent - 1} limit 1`,
@@ -167,10 +180,12 @@ export interface EventQuery {
 function eventFilters(query: EventQuery): SQL[] {
   const filters: SQL[] = [];
   if (query.types && query.types.length > 0) {
-    filters.push(sql`type in (${sql.join(
-      query.types.map((t) => sql`${t}`),
-      sql`, `,
-    )})`);
+    filters.push(
+      sql`type in (${sql.join(
+        query.types.map((t) => sql`${t}`),
+        sql`, `,
+      )})`,
+    );
   }
   if (query.fromRole) filters.push(sql`from_role = ${query.fromRole}`);
   if (query.toRole) filters.push(sql`to_role = ${query.toRole}`);

@@ -37,7 +37,9 @@ export class SessionCache {
       if (provider && !entry.providers.has(provider)) continue;
       out.push(entry.session);
     }
-    return out.sort((a, b) => (a.updatedAt === b.updatedAt ? b.id.localeCompare(a.id) : b.updatedAt.localeCompare(a.updatedAt)));
+    return out.sort((a, b) =>
+      a.updatedAt === b.updatedAt ? b.id.localeCompare(a.id) : b.updatedAt.localeCompare(a.updatedAt),
+    );
   }
 
   get size(): number {

@@ -14,7 +14,13 @@ export const patterns = {
 export const SYSTEM_ROLE = 'system';
 
 /** Event types only the gateway writes. */
-const reservedTypes = new Set(['session_created', 'session_compacted', 'session_closed', 'reply_delivered', 'reply_delivery_failed']);
+const reservedTypes = new Set([
+  'session_created',
+  'session_compacted',
+  'session_closed',
+  'reply_delivered',
+  'reply_delivery_failed',
+]);
 const reservedPrefixes = ['draft_cycle_'];
 
 export function isReservedEventType(type: string): boolean {

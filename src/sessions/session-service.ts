@@ -70,7 +70,10 @@ export class SessionService {
   }
 
   /** Idempotent on (channel, externalSessionId): the id is derived from them. */
-  async create(input: CreateSessionInput, tx?: Executor): Promise<{ session: SessionRecord; created: boolean }> {
+  async create(
+    input: CreateSessionInput,
+    tx?: Executor,
+  ): Promise<{ session: SessionRecord; created: boolean }> {
     const run = async (executor: Executor) =>
       ensureSession(executor, {
         id: sessionIdFor(input.channel, input.externalSessionId),
@@ -96,7 +99,10 @@ export class SessionService {
     return session;
   }
 
-  async list(query: SessionListQuery, source: Source): Promise<{ sessions: SessionRecord[]; hasMore: boolean }> {
+  async list(
+    query: SessionListQuery,
+    source: Source,
+  ): Promise<{ sessions: SessionRecord[]; hasMore: boolean }> {
     let rows: SessionRecord[];
     if (source === 'db') {
       rows = await listSessions(this.database.orm, query);
@@ -125,20 +131,30 @@ export class SessionService {
       const result = await appendEvent(executor, sessionId, input);
       const trigger = this.options.autoCompactTrigger;
       if (trigger > 0 && result.session.eventCount > trigger) {
-        const compaction = await this.compactLocked(executor, sessionId, this.options.autoCompactKeepRecent, 'auto_buffer_limit');
+        const compaction = await this.compactLocked(
+          executor,
+          sessionId,
+          this.options.autoCompactKeepRecent,
+          'auto_buffer_limit',
+        );
         return { event: result.event, session: compaction.session };
       }
       return result;
     };
     const result = tx ? await run(tx) : await this.database.transaction(run);
-    if (!tx) this.cache.remember(result.session, (result.event.payload as { selectedProvider?: string } | null)?.selectedProvider);
+    if (!tx)
+      this.cache.remember(
+        result.session,
+        (result.event.payload as { selectedProvider?: string } | null)?.selectedProvider,
+      );
     return result.event;
   }
 
   async compact(sessionId: string, keepRecent: number): Promise<CompactionResult> {
     const result = await this.database.transaction(async (tx) => {
       const locked = await getSession(tx, sessionId, true);
-      if (!locked) throw new AppError('AGENT_GATEWAY_SESSION_NOT_FOUND', `Session ${sessionId} does not exist.`);
+      if (!locked)
+        throw new AppError('AGENT_GATEWAY_SESSION_NOT_FOUND', `Session ${sessionId} does not exist.`);
       return this.compactLocked(tx, sessionId, keepRecent, 'manual');
     });
     this.cache.remember(result.session);
@@ -185,12 +201,21 @@ export class SessionService {
   }
 
   /** Idempotent: a closed session is returned as is; otherwise `session_closed` is appended, then it closes. */
-  async close(sessionId: string, reason = 'admin_close', tx?: Executor): Promise<{ session: SessionRecord; closedNow: boolean }> {
+  async close(
+    sessionId: string,
+    reason = 'admin_close',
+    tx?: Executor,
+  ): Promise<{ session: SessionRecord; closedNow: boolean }> {
     const run = async (executor: Executor) => {
       const locked = await getSession(executor, sessionId, true);
-      if (!locked) throw new AppError('AGENT_GATEWAY_SESSION_NOT_FOUND', `Session ${sessionId} does not exist.`);
+      if (!locked)
+        throw new AppError('AGENT_GATEWAY_SESSION_NOT_FOUND', `Session ${sessionId} does not exist.`);
       if (locked.status === 'closed') return { session: locked, closedNow: false };
-      await appendEvent(executor, sessionId, { fromRole: SYSTEM_ROLE, type: 'session_closed', payload: { reason } });
+      await appendEvent(executor, sessionId, {
+        fromRole: SYSTEM_ROLE,
+        type: 'session_closed',
+        payload: { reason },
+      });
       return { session: await markClosed(executor, sessionId), closedNow: true };
     };
     const result = tx ? await run(tx) : await this.database.transaction(run);

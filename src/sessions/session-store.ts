@@ -13,7 +13,10 @@ export interface NewSession {
 }
 
 /** Creates the session unless it exists; returns the stored row and whether this call created it. */
-export async function ensureSession(tx: Executor, input: NewSession): Promise<{ session: SessionRecord; created: boolean }> {
+export async function ensureSession(
+  tx: Executor,
+  input: NewSession,
+): Promise<{ session: SessionRecord; created: boolean }> {
   const inserted = await queryOne<Record<string, unknown>>(
     tx,
     sql`insert into sessions (id, channel, external_session_id, draft_id, connector_id, roles, metadata)
@@ -27,7 +30,11 @@ export async function ensureSession(tx: Executor, input: NewSession): Promise<{ 
   return { session: existing!, created: false };
 }
 
-export async function getSession(executor: Executor, id: string, forUpdate = false): Promise<SessionRecord | undefined> {
+export async function getSession(
+  executor: Executor,
+  id: string,
+  forUpdate = false,
+): Promise<SessionRecord | undefined> {
   const row = await queryOne<Record<string, unknown>>(
     executor,
     sql`select * from sessions where id = ${id} ${forUpdate ? sql`for update` : sql``}`,
@@ -45,7 +52,12 @@ export async function markClosed(tx: Executor, id: string): Promise<SessionRecor
 }
 
 /** Books a compaction's counts on the session row (the row is locked by the caller). */
-export async function recordCompaction(tx: Executor, id: string, prunedCount: number, automatic: boolean): Promise<void> {
+export async function recordCompaction(
+  tx: Executor,
+  id: string,
+  prunedCount: number,
+  automatic: boolean,
+): Promise<void> {
   await tx.execute(
     sql`update sessions set
           event_count = event_count - ${prunedCount},

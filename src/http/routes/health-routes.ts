@@ -15,8 +15,12 @@ export function registerHealthRoutes(app: AppServer, deps: HealthRouteDeps): voi
     uptimeSec: Math.round((Date.now() - deps.startedAt) / 1000),
   }));
 
-  app.get('/ready', { schema: { tags: ['health'], summary: 'Readiness of database, Redis and migrations' } }, async (_req, reply) => {
-    const report = await deps.readiness.check();
-    return reply.status(report.status === 'ok' ? 200 : 503).send(report);
-  });
+  app.get(
+    '/ready',
+    { schema: { tags: ['health'], summary: 'Readiness of database, Redis and migrations' } },
+    async (_req, reply) => {
+      const report = await deps.readiness.check();
+      return reply.status(report.status === 'ok' ? 200 : 503).send(report);
+    },
+  );
 }

@@ -11,7 +11,9 @@ const tags = ['sessions'];
 const security = [{ adminToken: [] }];
 
 const sourceParam = z.enum(['db', 'memory']).default('db');
-const idParams = z.object({ id: z.string().regex(patterns.sessionId, 'must match ^ags-[a-z0-9][a-z0-9-]{7,95}$') });
+const idParams = z.object({
+  id: z.string().regex(patterns.sessionId, 'must match ^ags-[a-z0-9][a-z0-9-]{7,95}$'),
+});
 const sessionIdCodes = { params: 'ADMIN_INVALID_SESSION_ID' } as const;
 
 const role = idParam(patterns.role, 'role');
@@ -52,8 +54,18 @@ const eventsQuery = z.strictObject({
     .string()
     .trim()
     .max(1300)
-    .transform((v) => [...new Set(v.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean))])
-    .refine((types) => types.length <= 10 && types.every((t) => patterns.eventType.test(t)), 'must be up to 10 event types')
+    .transform((v) => [
+      ...new Set(
+        v
+          .split(',')
+          .map((t) => t.trim().toLowerCase())
+          .filter(Boolean),
+      ),
+    ])
+    .refine(
+      (types) => types.length <= 10 && types.every((t) => patterns.eventType.test(t)),
+      'must be up to 10 event types',
+    )
     .optional(),
   eventQuery: z.string().trim().min(1).max(200).optional(),
   fromRole: role.optional(),
@@ -75,7 +87,9 @@ const closeBody = z.strictObject({ reason: z.string().trim().min(1).max(200).opt
 
 function isSessionCursor(v: unknown): v is { u: string; i: string } {
   const c = v as { u?: unknown; i?: unknown } | null;
-  return typeof c?.u === 'string' && !Number.isNaN(Date.parse(c.u)) && typeof c.i === 'string' && c.i.length <= 100;
+  return (
+    typeof c?.u === 'string' && !Number.isNaN(Date.parse(c.u)) && typeof c.i === 'string' && c.i.length <= 100
+  );
 }
 
 function isSeqCursor(v: unknown): v is { s: number } {
@@ -84,7 +98,9 @@ function isSeqCursor(v: unknown): v is { s: number } {
 }
 
 function badCursor(): AppError {
-  return new AppError('ADMIN_INVALID_QUERY', 'query.cursor: not a cursor this endpoint issued', { details: { fields: ['cursor'] } });
+  return new AppError('ADMIN_INVALID_QUERY', 'query.cursor: not a cursor this endpoint issued', {
+    details: { fields: ['cursor'] },
+  });
 }
 
 /** SPEC §5 session endpoints: thin handlers over SessionService. */
@@ -96,7 +112,10 @@ export function registerSessionRoutes(app: AppServer, sessions: SessionService):
 
   app.get(
     PREFIX,
-    { config: { scope: 'read' }, schema: { tags, security, summary: 'List sessions', querystring: listQuery } },
+    {
+      config: { scope: 'read' },
+      schema: { tags, security, summary: 'List sessions', querystring: listQuery },
+    },
     async (request) => {
       const q = request.query;
       const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, isSessionCursor);
@@ -135,7 +154,12 @@ export function registerSessionRoutes(app: AppServer, sessions: SessionService):
     PREFIX,
     {
       config: { scope: 'operate', audit: 'sessions.create' },
-      schema: { tags, security, summary: 'Create a session (idempotent on channel + externalSessionId)', body: createBody },
+      schema: {
+        tags,
+        security,
+        summary: 'Create a session (idempotent on channel + externalSessionId)',
+        body: createBody,
+      },
     },
     async (request, reply) => {
       const { session, created } = await sessions.create(request.body);
@@ -161,7 +185,12 @@ export function registerSessionRoutes(app: AppServer, sessions: SessionService):
     },
     async (request) => {
       const { limit, includeArchived, source } = request.query;
-      const { session, events } = await sessions.detail(request.params.id, limit, includeArchived ?? false, source);
+      const { session, events } = await sessions.detail(
+        request.params.id,
+        limit,
+        includeArchived ?? false,
+        source,
+      );
       return { source, session: listItem(session, Date.now()), events };
     },
   );
@@ -170,7 +199,13 @@ export function registerSessionRoutes(app: AppServer, sessions: SessionService):
     `${PREFIX}/:id/events`,
     {
       config: { scope: 'read', validationCodes: sessionIdCodes },
-      schema: { tags, security, summary: 'Events of a session, newest first', params: idParams, querystring: eventsQuery },
+      schema: {
+        tags,
+        security,
+        summary: 'Events of a session, newest first',
+        params: idParams,
+        querystring: eventsQuery,
+      },
     },
     async (request) => {
       const q = request.query;
@@ -216,9 +251,18 @@ export function registerSessionRoutes(app: AppServer, sessions: SessionService):
     `${PREFIX}/:id/summary`,
     {
       config: { scope: 'read', validationCodes: sessionIdCodes },
-      schema: { tags, security, summary: 'Session summary from counters', params: idParams, querystring: z.strictObject({ source: sourceParam }) },
+      schema: {
+        tags,
+        security,
+        summary: 'Session summary from counters',
+        params: idParams,
+        querystring: z.strictObject({ source: sourceParam }),
+      },
     },
-    async (request) => ({ source: request.query.source, summary: await sessions.summary(request.params.id, request.query.source) }),
+    async (request) => ({
+      source: request.query.source,
+      summary: await sessions.summary(request.params.id, request.query.source),
+    }),
   );
 
   app.get(
@@ -248,14 +292,22 @@ export function registerSessionRoutes(app: AppServer, sessions: SessionService):
     async (request, reply) => {
       const body = request.body;
       if (body.fromRole === SYSTEM_ROLE || body.toRole === SYSTEM_ROLE) {
-        throw new AppError('AGENT_GATEWAY_ROLE_RESERVED', 'The role "system" is written only by the gateway.', {
-          details: { fields: [body.fromRole === SYSTEM_ROLE ? 'fromRole' : 'toRole'] },
-        });
+        throw new AppError(
+          'AGENT_GATEWAY_ROLE_RESERVED',
+          'The role "system" is written only by the gateway.',
+          {
+            details: { fields: [body.fromRole === SYSTEM_ROLE ? 'fromRole' : 'toRole'] },
+          },
+        );
       }
       if (isReservedEventType(body.type)) {
-        throw new AppError('AGENT_GATEWAY_EVENT_TYPE_RESERVED', `The event type "${body.type}" is written only by the gateway.`, {
-          details: { fields: ['type'] },
-        });
+        throw new AppError(
+          'AGENT_GATEWAY_EVENT_TYPE_RESERVED',
+          `The event type "${body.type}" is written only by the gateway.`,
+          {
+            details: { fields: ['type'] },
+          },
+        );
       }
       const event = await sessions.append(request.params.id, {
         fromRole: body.fromRole,
@@ -271,7 +323,13 @@ export function registerSessionRoutes(app: AppServer, sessions: SessionService):
     `${PREFIX}/:id/compact`,
     {
       config: { scope: 'operate', audit: 'sessions.compact', validationCodes: sessionIdCodes },
-      schema: { tags, security, summary: 'Move all but the newest events to the archive', params: idParams, body: compactBody },
+      schema: {
+        tags,
+        security,
+        summary: 'Move all but the newest events to the archive',
+        params: idParams,
+        body: compactBody,
+      },
     },
     async (request) => {
       const result = await sessions.compact(request.params.id, request.body?.keepRecent ?? 40);
@@ -286,7 +344,10 @@ export function registerSessionRoutes(app: AppServer, sessions: SessionService):
       schema: { tags, security, summary: 'Close a session (idempotent)', params: idParams, body: closeBody },
     },
     async (request) => {
-      const { session, closedNow } = await sessions.close(request.params.id, request.body?.reason ?? 'admin_close');
+      const { session, closedNow } = await sessions.close(
+        request.params.id,
+        request.body?.reason ?? 'admin_close',
+      );
       return { session: publicSession(session), closedNow };
     },
   );

@@ -1,0 +1,31 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { runMigrations } from '../../src/db/migrate.js';
+import { dumpPgliteTemplate, openPgliteDatabase } from '../../src/db/pglite-database.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgliteTemplate: string;
+  }
+}
+
+/**
+ * PGlite's initdb takes seconds; build one migrated database once and let every test file load the dump (~1 s).
+ * Against real PostgreSQL each test file creates its own database instead.
+ */
+export default async function setup(project: TestProject): Promise<void> {
+  if (process.env.DATABASE_URL) {
+    project.provide('pgliteTemplate', '');
+    return;
+  }
+  const dir = join(process.cwd(), '.tmp');
+  await mkdir(dir, { recursive: true });
+  const database = await openPgliteDatabase();
+  await runMigrations(database);
+  const dump = await dumpPgliteTemplate(database);
+  await database.close();
+  const file = join(dir, `pglite-template-${process.pid}.tar`);
+  await writeFile(file, Buffer.from(await dump.arrayBuffer()));
+  project.provide('pgliteTemplate', file);
+}
