@@ -99,11 +99,6 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
     request.admin = principal;
   });
 
-  // "No body" arrives as null; treat it like an omitted body so optional bodies (close, compact) validate.
-  app.addHook('preValidation', async (request) => {
-    if (request.body === null) request.body = undefined;
-  });
-
   app.addHook('onResponse', async (request, reply) => {
     const action = request.routeOptions.config?.audit;
     if (!action || !request.admin) return;

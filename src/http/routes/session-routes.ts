@@ -82,8 +82,9 @@ const appendBody = z.strictObject({
   payload: z.unknown().optional(),
 });
 
-const compactBody = z.strictObject({ keepRecent: z.number().int().min(1).max(1000).default(40) }).optional();
-const closeBody = z.strictObject({ reason: z.string().trim().min(1).max(200).optional() }).optional();
+// Fastify hands a missing body to the validator as null: both are "no body" here.
+const compactBody = z.strictObject({ keepRecent: z.number().int().min(1).max(1000).default(40) }).nullish();
+const closeBody = z.strictObject({ reason: z.string().trim().min(1).max(200).optional() }).nullish();
 
 function isSessionCursor(v: unknown): v is { u: string; i: string } {
   const c = v as { u?: unknown; i?: unknown } | null;

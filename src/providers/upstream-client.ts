@@ -1,0 +1,117 @@
+import { Pool } from 'undici';
+import { type ErrorBodyInfo, failureFromStatus, failureFromTransport } from './failure-classification.js';
+
+export interface UpstreamClientOptions {
+  /** Socket-level bound on waiting for headers and between body bytes (AI_RUNTIME_HTTP_TIMEOUT_MS). */
+  httpTimeoutMs: number;
+  connectionsPerOrigin?: number;
+}
+
+export interface JsonResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  json: unknown;
+}
+
+const maxErrorBodyBytes = 64 * 1024;
+
+/** One undici Pool per upstream origin, reused by every adapter; `close()` ends all sockets. */
+export class UpstreamClient {
+  private readonly pools = new Map<string, Pool>();
+
+  constructor(private readonly options: UpstreamClientOptions) {}
+
+  pool(origin: string): Pool {
+    let pool = this.pools.get(origin);
+    if (!pool) {
+      pool = new Pool(origin, {
+        connections: this.options.connectionsPerOrigin ?? 128,
+        headersTimeout: this.options.httpTimeoutMs,
+        bodyTimeout: this.options.httpTimeoutMs,
+        keepAliveTimeout: 30_000,
+      });
+      this.pools.set(origin, pool);
+    }
+    return pool;
+  }
+
+  /**
+   * POSTs JSON and returns the parsed 2xx body. Non-2xx answers become classified failures using
+   * `describeError` for the vendor's error shape; transport errors and aborts are classified too.
+   */
+  async postJson(
+    provider: string,
+    url: string,
+    headers: Record<string, string>,
+    body: unknown,
+    signal: AbortSignal,
+    describeError: (json: unknown) => ErrorBodyInfo,
+  ): Promise<JsonResponse> {
+    const target = new URL(url);
+    try {
+      const res = await this.pool(target.origin).request({
+        method: 'POST',
+        path: `${target.pathname}${target.search}`,
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+        body: JSON.stringify(body),
+        signal,
+      });
+      const text = await readText(res.body, res.statusCode >= 300 ? maxErrorBodyBytes : Infinity);
+      const json = parseJson(text);
+      if (res.statusCode < 200 || res.statusCode >= 300) {
+        const info =
+          json === undefined ? { reason: null, message: text.slice(0, 200) || null } : describeError(json);
+        throw failureFromStatus(provider, res.statusCode, res.headers, info);
+      }
+      return { status: res.statusCode, headers: res.headers, json };
+    } catch (error) {
+      throw failureFromTransport(provider, error, signal);
+    }
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((pool) => pool.destroy().catch(() => undefined)));
+  }
+}
+
+async function readText(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    if (size < limit) chunks.push(chunk);
+    size += chunk.length;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads a nested field without trusting the shape: `pick(json, 'error', 'message')`. */
+export function pick(value: unknown, ...path: (string | number)[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string | number, unknown>)[key];
+  }
+  return current;
+}
+
+/** A finite non-negative integer token count, or undefined. */
+export function tokenCount(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
+}
+
+/** Joins a base endpoint and a path unless the endpoint already ends with it. */
+export function joinEndpoint(endpoint: string, path: string): string {
+  const base = endpoint.replace(/\/+$/, '');
+  return base.endsWith(path) ? base : `${base}${path}`;
+}
