@@ -1,4 +1,4 @@
-import { type Config, type Setting, type SettingKey, settings } from './settings.js';
+import { type Config, collectAiRuntimeEnv, type Setting, type SettingKey, settings } from './settings.js';
 
 /** Thrown when one or more settings are invalid; lists every problem, one per line. */
 export class ConfigError extends Error {
@@ -30,5 +30,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  values.aiRuntimeEnv = Object.freeze(collectAiRuntimeEnv(env));
   return Object.freeze(values) as Config;
 }

@@ -1,5 +1,12 @@
 import { type AdminTokenDefinition, parseAdminTokenList } from './admin-tokens.js';
-import { boolean, integer, json, oneOf, type Parser, text, url } from './parsers.js';
+import { boolean, csv, integer, json, oneOf, type Parser, text, url } from './parsers.js';
+
+/** Provider ids in chains: trimmed, lowercased, `^[a-z0-9][a-z0-9._-]{0,63}$`. */
+const providerId: Parser<string> = (raw) => {
+  const value = raw.trim().toLowerCase();
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(value)) throw new Error(`has an invalid provider id "${value}"`);
+  return value;
+};
 
 /** One setting: where it comes from, its default, how it is checked, what it means. */
 export interface Setting<T> {
@@ -165,6 +172,97 @@ export const settings = {
     parse: boolean(),
     default: true,
   }),
+  aiProviderCooldownMs: setting({
+    env: 'AI_PROVIDER_COOLDOWN_MS',
+    group: 'AI runtime',
+    description:
+      'How long a failing (provider, auth profile) stays open before one probe is let through. Rate limits use Retry-After instead; auth errors stay open 10× longer; bad requests never open it.',
+    parse: integer({ min: 0, max: 86_400_000 }),
+    default: 30000,
+  }),
+  aiRuntimeHttpTimeoutMs: setting({
+    env: 'AI_RUNTIME_HTTP_TIMEOUT_MS',
+    group: 'AI runtime',
+    description: 'Socket-level bound on waiting for an upstream answer (headers, and between body bytes).',
+    parse: integer({ min: 100, max: 600000 }),
+    default: 20000,
+  }),
+  aiRuntimeAttemptTimeoutMs: setting({
+    env: 'AI_RUNTIME_ATTEMPT_TIMEOUT_MS',
+    group: 'AI runtime',
+    description:
+      'Timeout of one provider attempt; when it passes the request is aborted (the socket is closed).',
+    parse: integer({ min: 1, max: 600000 }),
+    default: 12000,
+  }),
+  aiRuntimeRunDeadlineMs: setting({
+    env: 'AI_RUNTIME_RUN_DEADLINE_MS',
+    group: 'AI runtime',
+    description:
+      'Deadline of a whole role run (all attempts, retries and waits); the run stops with what it has.',
+    parse: integer({ min: 1, max: 3_600_000 }),
+    default: 60000,
+  }),
+  aiRuntimeMaxRetriesPerProvider: setting({
+    env: 'AI_RUNTIME_MAX_RETRIES_PER_PROVIDER',
+    group: 'AI runtime',
+    description:
+      'Retries of a retryable failure on the same (provider, profile) before failing over. Timeouts and non-retryable 4xx are never retried on the same route.',
+    parse: integer({ min: 0, max: 10 }),
+    default: 1,
+  }),
+  aiRuntimeMaxRetryWaitMs: setting({
+    env: 'AI_RUNTIME_MAX_RETRY_WAIT_MS',
+    group: 'AI runtime',
+    description:
+      'Longest wait before a same-route retry (Retry-After or backoff). A longer Retry-After fails over instead.',
+    parse: integer({ min: 0, max: 600000 }),
+    default: 5000,
+  }),
+  aiRuntimeUseHttpAdapters: setting({
+    env: 'AI_RUNTIME_USE_HTTP_ADAPTERS',
+    group: 'AI runtime',
+    description:
+      'Enables network providers. When not `true`, every provider runs in deterministic mode and says so (`mode: "deterministic"`).',
+    parse: boolean(),
+    default: false,
+  }),
+  aiRuntimeConfig: setting({
+    env: 'AI_RUNTIME_CONFIG',
+    group: 'AI runtime',
+    description:
+      'Path of an optional JSON or YAML file with provider definitions and chains (see below); environment variables win over it.',
+    parse: text(),
+  }),
+  aiAuthorModelChain: setting({
+    env: 'AI_AUTHOR_MODEL_CHAIN',
+    group: 'AI runtime',
+    description:
+      'Comma-separated provider ids tried in order for the `author` role (trimmed, lowercased, deduped).',
+    parse: csv(providerId),
+    defaultText: '`local-primary,local-fallback`',
+  }),
+  aiCriticModelChain: setting({
+    env: 'AI_CRITIC_MODEL_CHAIN',
+    group: 'AI runtime',
+    description: 'Provider chain of the `critic` role.',
+    parse: csv(providerId),
+    defaultText: '`local-primary,local-fallback`',
+  }),
+  aiMakerModelChain: setting({
+    env: 'AI_MAKER_MODEL_CHAIN',
+    group: 'AI runtime',
+    description: 'Provider chain of the `maker` role.',
+    parse: csv(providerId),
+    defaultText: '`local-primary,local-fallback`',
+  }),
+  aiJudgeModelChain: setting({
+    env: 'AI_JUDGE_MODEL_CHAIN',
+    group: 'AI runtime',
+    description: 'Provider chain of the `judge` role.',
+    parse: csv(providerId),
+    defaultText: '`local-primary,local-fallback`',
+  }),
 } as const;
 
 export type Settings = typeof settings;
@@ -177,4 +275,23 @@ export type Config = {
   readonly [K in SettingKey]: HasDefault<Settings[K]> extends true
     ? ValueOf<Settings[K]>
     : ValueOf<Settings[K]> | undefined;
+} & {
+  /**
+   * Per-provider variables (`AI_RUNTIME_<PROVIDER>_KIND|ENDPOINT|API_KEY|MODEL|AUTH_PROFILES[__<PROFILE>]`): their
+   * names depend on the provider ids, so they cannot be rows of the table. Collected here raw (values are secrets)
+   * and validated by `src/runtime/runtime-config.ts`.
+   */
+  readonly aiRuntimeEnv: Readonly<Record<string, string>>;
 };
+
+/** Every non-empty `AI_RUNTIME_*` variable that is not a row of the settings table. */
+export function collectAiRuntimeEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const known = new Set(Object.values(settings).map((definition: Setting<unknown>) => definition.env));
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (name.startsWith('AI_RUNTIME_') && !known.has(name) && value !== undefined && value.trim() !== '') {
+      out[name] = value;
+    }
+  }
+  return out;
+}

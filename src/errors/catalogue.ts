@@ -77,6 +77,64 @@ export const errorCatalogue = {
     status: 400,
     summary: 'The role `system` is written only by the gateway itself.',
   },
+
+  // AI runtime: dry-run input
+  AI_RUNTIME_INVALID_ROLE: {
+    status: 400,
+    summary: 'The role is missing or not one of author, critic, maker, judge.',
+  },
+  AI_RUNTIME_INVALID_PROMPT: {
+    status: 400,
+    summary: 'The prompt is missing, not a string, empty after trimming, or longer than 4000 characters.',
+  },
+  AI_RUNTIME_INVALID_TIMEOUT: { status: 400, summary: 'timeoutMs must be an integer from 1 to 120000.' },
+  AI_RUNTIME_INVALID_INPUT: {
+    status: 400,
+    summary:
+      'A dry-run field is malformed: unknown provider id, too many providersOverride/simulateFailures entries, bad correlation ids.',
+  },
+  AI_RUNTIME_DRY_RUN_INVALID_FIELDS: {
+    status: 400,
+    summary: 'The dry-run body is not a JSON object or has fields the endpoint does not know.',
+  },
+
+  // AI providers: attempt failures (also returned by /v1 when every provider failed)
+  AI_PROVIDER_TIMEOUT: {
+    status: 504,
+    summary:
+      'The provider did not answer (or its stream stalled) within the attempt timeout; the request was aborted.',
+    retryable: true,
+  },
+  AI_PROVIDER_HTTP_ERROR: {
+    status: 502,
+    summary: 'The provider answered with a non-2xx status; the attempt keeps the upstream status.',
+    retryable: true,
+  },
+  AI_PROVIDER_UNAVAILABLE: {
+    status: 503,
+    summary: 'The provider could not be reached (refused, reset, 503/529, simulated outage).',
+    retryable: true,
+  },
+  AI_PROVIDER_RATE_LIMITED: {
+    status: 429,
+    summary: 'The provider rate limited the request (429); Retry-After is honoured.',
+    retryable: true,
+  },
+  AI_PROVIDER_AUTH_ERROR: {
+    status: 502,
+    summary: 'The provider rejected the configured credentials (401/403); the profile cools down for long.',
+  },
+  AI_PROVIDER_BAD_REQUEST: {
+    status: 400,
+    summary:
+      'The provider rejected the request (other 4xx, context_length_exceeded, content policy); not retried on the same provider.',
+  },
+  AI_PROVIDER_BAD_RESPONSE: {
+    status: 502,
+    summary: 'The provider answered with a malformed or empty body; never passed on as a success.',
+    retryable: true,
+  },
+  AI_PROVIDER_ERROR: { status: 502, summary: 'The provider call failed in an unclassified way.' },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

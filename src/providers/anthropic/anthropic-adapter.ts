@@ -1,0 +1,85 @@
+import { badResponse, type ErrorBodyInfo } from '../failure-classification.js';
+import {
+  type ProviderAdapter,
+  type ProviderCall,
+  ProviderFailure,
+  type ProviderReply,
+  type ProviderTarget,
+} from '../provider.js';
+import { joinEndpoint, pick, tokenCount, type UpstreamClient } from '../upstream-client.js';
+
+/** Messages API version header the adapter speaks. */
+export const anthropicVersion = '2023-06-01';
+const defaultMaxTokens = 1024;
+
+/** Reads `{ type: "error", error: { type, message } }`. */
+export function describeAnthropicError(json: unknown): ErrorBodyInfo {
+  const type = pick(json, 'error', 'type');
+  const message = pick(json, 'error', 'message');
+  return {
+    reason: typeof type === 'string' ? type : null,
+    message: typeof message === 'string' ? message : null,
+  };
+}
+
+/** Extracts the text blocks, model and usage of a Messages API reply. */
+export function parseAnthropicMessage(provider: string, json: unknown, fallbackModel: string): ProviderReply {
+  const content = pick(json, 'content');
+  const output = Array.isArray(content)
+    ? content
+        .filter((block) => pick(block, 'type') === 'text' && typeof pick(block, 'text') === 'string')
+        .map((block) => pick(block, 'text') as string)
+        .join('')
+    : '';
+  if (output.trim() === '') {
+    if (pick(json, 'stop_reason') === 'refusal') {
+      throw new ProviderFailure({
+        code: 'AI_PROVIDER_BAD_REQUEST',
+        retryable: false,
+        httpStatus: 200,
+        reason: 'content_policy',
+        message: `${provider} refused to answer (stop_reason refusal)`,
+      });
+    }
+    throw badResponse(provider, 'no text content block');
+  }
+  const input = tokenCount(pick(json, 'usage', 'input_tokens'));
+  const out = tokenCount(pick(json, 'usage', 'output_tokens'));
+  const model = pick(json, 'model');
+  return {
+    output,
+    model: typeof model === 'string' && model ? model : fallbackModel,
+    usage: input === undefined || out === undefined ? null : { inputTokens: input, outputTokens: out },
+  };
+}
+
+/** Anthropic Messages API (`POST /v1/messages`). System messages go to the top-level `system` field. */
+export class AnthropicAdapter implements ProviderAdapter {
+  readonly kind = 'anthropic' as const;
+
+  constructor(private readonly client: UpstreamClient) {}
+
+  async complete(target: ProviderTarget, call: ProviderCall): Promise<ProviderReply> {
+    const system = call.messages.filter((m) => m.role === 'system').map((m) => m.content);
+    const body: Record<string, unknown> = {
+      model: target.model,
+      max_tokens: call.maxOutputTokens ?? defaultMaxTokens,
+      messages: call.messages
+        .filter((m) => m.role !== 'system')
+        .map((m) => ({ role: m.role, content: m.content })),
+    };
+    if (system.length > 0) body.system = system.join('\n\n');
+    const headers: Record<string, string> = { 'anthropic-version': anthropicVersion };
+    if (target.apiKey) headers['x-api-key'] = target.apiKey;
+    const url = joinEndpoint(target.endpoint ?? '', '/v1/messages');
+    const res = await this.client.postJson(
+      target.provider,
+      url,
+      headers,
+      body,
+      call.signal,
+      describeAnthropicError,
+    );
+    return parseAnthropicMessage(target.provider, res.json, target.model);
+  }
+}

@@ -1,0 +1,93 @@
+import { badResponse, type ErrorBodyInfo } from '../failure-classification.js';
+import {
+  type ProviderAdapter,
+  type ProviderCall,
+  ProviderFailure,
+  type ProviderReply,
+  type ProviderTarget,
+} from '../provider.js';
+import { pick, tokenCount, type UpstreamClient } from '../upstream-client.js';
+
+/** Reads Google's `{ error: { code, message, status } }`. */
+export function describeGeminiError(json: unknown): ErrorBodyInfo {
+  const status = pick(json, 'error', 'status');
+  const message = pick(json, 'error', 'message');
+  return {
+    reason: typeof status === 'string' ? status : null,
+    message: typeof message === 'string' ? message : null,
+  };
+}
+
+const blockedFinishReasons = new Set(['SAFETY', 'PROHIBITED_CONTENT', 'BLOCKLIST', 'SPII', 'RECITATION']);
+
+function contentPolicy(provider: string, why: string): ProviderFailure {
+  return new ProviderFailure({
+    code: 'AI_PROVIDER_BAD_REQUEST',
+    retryable: false,
+    httpStatus: 200,
+    reason: 'content_policy',
+    message: `${provider} blocked the request (${why})`,
+  });
+}
+
+/** Extracts text parts, model version and usageMetadata; safety blocks become content-policy failures. */
+export function parseGeminiResponse(provider: string, json: unknown, fallbackModel: string): ProviderReply {
+  const blockReason = pick(json, 'promptFeedback', 'blockReason');
+  if (typeof blockReason === 'string')
+    throw contentPolicy(provider, `promptFeedback.blockReason ${blockReason}`);
+  const candidate = pick(json, 'candidates', 0);
+  const parts = pick(candidate, 'content', 'parts');
+  const output = Array.isArray(parts)
+    ? parts
+        .filter((part) => typeof pick(part, 'text') === 'string' && pick(part, 'thought') !== true)
+        .map((part) => pick(part, 'text') as string)
+        .join('')
+    : '';
+  if (output.trim() === '') {
+    const finish = pick(candidate, 'finishReason');
+    if (typeof finish === 'string' && blockedFinishReasons.has(finish)) {
+      throw contentPolicy(provider, `finishReason ${finish}`);
+    }
+    throw badResponse(provider, 'no candidates[0].content.parts text');
+  }
+  const input = tokenCount(pick(json, 'usageMetadata', 'promptTokenCount'));
+  const out = tokenCount(pick(json, 'usageMetadata', 'candidatesTokenCount'));
+  const model = pick(json, 'modelVersion');
+  return {
+    output,
+    model: typeof model === 'string' && model ? model : fallbackModel,
+    usage: input === undefined ? null : { inputTokens: input, outputTokens: out ?? 0 },
+  };
+}
+
+/** Google Gemini `models/{model}:generateContent`; the endpoint is the API base URL. */
+export class GeminiAdapter implements ProviderAdapter {
+  readonly kind = 'gemini' as const;
+
+  constructor(private readonly client: UpstreamClient) {}
+
+  async complete(target: ProviderTarget, call: ProviderCall): Promise<ProviderReply> {
+    const system = call.messages.filter((m) => m.role === 'system').map((m) => ({ text: m.content }));
+    const body: Record<string, unknown> = {
+      contents: call.messages
+        .filter((m) => m.role !== 'system')
+        .map((m) => ({ role: m.role === 'assistant' ? 'model' : 'user', parts: [{ text: m.content }] })),
+    };
+    if (system.length > 0) body.systemInstruction = { parts: system };
+    if (call.maxOutputTokens !== undefined) body.generationConfig = { maxOutputTokens: call.maxOutputTokens };
+    const headers: Record<string, string> = {};
+    if (target.apiKey) headers['x-goog-api-key'] = target.apiKey;
+    const base = (target.endpoint ?? '').replace(/\/+$/, '');
+    const prefix = /\/v1(beta|alpha)?$/.test(base) ? base : `${base}/v1beta`;
+    const url = `${prefix}/models/${encodeURIComponent(target.model)}:generateContent`;
+    const res = await this.client.postJson(
+      target.provider,
+      url,
+      headers,
+      body,
+      call.signal,
+      describeGeminiError,
+    );
+    return parseGeminiResponse(target.provider, res.json, target.model);
+  }
+}

@@ -1,0 +1,127 @@
+import type { Redis } from 'ioredis';
+import type { DeterministicScript } from '../providers/deterministic/deterministic-adapter.js';
+import type { ProviderAdapter, ProviderKind } from '../providers/provider.js';
+import { createProviderRegistry } from '../providers/provider-registry.js';
+import { UpstreamClient } from '../providers/upstream-client.js';
+import { ChainRunner, type RoleRunResult, type RunAttempt, type RunRoleRequest } from './chain-runner.js';
+import { CircuitBreaker } from './circuit-breaker.js';
+import { type CircuitStore, MemoryCircuitStore } from './circuit-store.js';
+import { type Clock, systemClock } from './clock.js';
+import type { DryRunInput } from './dry-run-input.js';
+import { healthSnapshot, providerStates } from './health-snapshot.js';
+import { RedisCircuitStore } from './redis-circuit-store.js';
+import { type Role, roles } from './roles.js';
+import type { RuntimeDefinition } from './runtime-config.js';
+
+export interface AiRuntimeOptions {
+  definition: RuntimeDefinition;
+  /** Shared circuits across replicas when given; otherwise in-process. */
+  redis?: Redis;
+  circuitStore?: CircuitStore;
+  clock?: Clock;
+  random?: () => number;
+  /** Scripted deterministic behaviour (tests, benchmarks), keyed by provider or provider@profile. */
+  deterministicScripts?: ReadonlyMap<string, DeterministicScript>;
+  /** Replaces the adapters of some kinds (benchmarks compare a bare client). */
+  adapters?: Partial<Record<ProviderKind, ProviderAdapter>>;
+  onAttempt?: (role: Role, attempt: RunAttempt) => void;
+}
+
+/**
+ * The AI runtime service: role runs through chains with circuits, the profiles and health snapshots, and dry-runs.
+ * Built once by app.ts; routes, orchestration and /v1 call it.
+ */
+export class AiRuntime {
+  readonly definition: RuntimeDefinition;
+  readonly breaker: CircuitBreaker;
+  readonly upstream: UpstreamClient;
+  private readonly runner: ChainRunner;
+  private readonly clock: Clock;
+
+  constructor(options: AiRuntimeOptions) {
+    const { definition } = options;
+    this.definition = definition;
+    this.clock = options.clock ?? systemClock;
+    const store =
+      options.circuitStore ??
+      (options.redis ? new RedisCircuitStore(options.redis) : new MemoryCircuitStore());
+    this.breaker = new CircuitBreaker(store, this.clock, {
+      cooldownMs: definition.settings.cooldownMs,
+      probeLeaseMs: Math.max(2 * definition.settings.attemptTimeoutMs, 1000),
+    });
+    this.upstream = new UpstreamClient({ httpTimeoutMs: definition.settings.httpTimeoutMs });
+    const adapters = {
+      ...createProviderRegistry({
+        client: this.upstream,
+        sleep: (ms, signal) => this.clock.sleep(ms, signal),
+        deterministicScripts: options.deterministicScripts,
+      }),
+      ...options.adapters,
+    };
+    this.runner = new ChainRunner({
+      definition,
+      adapters,
+      gate: this.breaker,
+      clock: this.clock,
+      random: options.random ?? Math.random,
+      onAttempt: options.onAttempt,
+    });
+  }
+
+  /** Runs a prompt for a role through its chain (or `request.providers`), updating circuits. */
+  runRole(request: RunRoleRequest): Promise<RoleRunResult> {
+    return this.runner.runRole(request);
+  }
+
+  /** GET /api/admin/ai-runtime/profiles. */
+  async profiles() {
+    return {
+      profiles: roles.map((role) => ({ role, providers: [...this.definition.chains[role]] })),
+      providers: await providerStates(this.definition, this.breaker),
+    };
+  }
+
+  /** GET /api/admin/ai-runtime/health. */
+  async health() {
+    const states = await providerStates(this.definition, this.breaker);
+    return {
+      ...healthSnapshot(this.definition, states, this.clock.now()),
+      circuitStore: this.breaker.store.kind,
+      httpAdapters: this.definition.settings.useHttpAdapters,
+    };
+  }
+
+  /**
+   * POST /api/admin/ai-runtime/dry-run: the same runner with a read-only circuit gate (circuits never change),
+   * simulated failures, and network providers replaced by the deterministic adapter unless `live` is set.
+   */
+  async dryRun(input: DryRunInput) {
+    const settings = this.definition.settings;
+    const simulate = (provider: string, profile: string) => {
+      const hit =
+        input.simulateFailures.find((s) => s.provider === provider && s.profile === profile) ??
+        input.simulateFailures.find((s) => s.provider === provider && s.profile === null);
+      return hit ? { code: hit.code, latencyMs: hit.latencyMs } : undefined;
+    };
+    const result = await this.runner.runRole(
+      {
+        role: input.role,
+        prompt: input.prompt,
+        providers: input.providersOverride,
+        deadlineMs: input.timeoutMs ?? settings.runDeadlineMs,
+        attemptTimeoutMs: Math.min(settings.attemptTimeoutMs, input.timeoutMs ?? settings.attemptTimeoutMs),
+      },
+      { gate: this.breaker.readOnly(), simulate, deterministicOnly: !input.live },
+    );
+    const ids = input.providersOverride ?? [...this.definition.chains[input.role]];
+    return {
+      correlation: input.correlation,
+      result: { ...result, dryRun: true, live: input.live },
+      providers: await providerStates(this.definition, this.breaker, ids),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.upstream.close();
+  }
+}

@@ -1,0 +1,267 @@
+import {
+  type ChatMessage,
+  isProviderFailure,
+  type ProviderAdapter,
+  type ProviderErrorCode,
+  ProviderFailure,
+  type ProviderKind,
+  type ProviderMode,
+  type TokenUsage,
+} from '../providers/provider.js';
+import type { CircuitGate } from './circuit-breaker.js';
+import type { Clock } from './clock.js';
+import type { Role } from './roles.js';
+import { attemptTarget, backoffMs, isRetryable, simulatedFailure } from './run-policy.js';
+import type { RuntimeDefinition } from './runtime-config.js';
+
+/** One try of one (provider, profile), exactly as SPEC §4 records it (plus `mode` and the provider's reason). */
+export interface RunAttempt {
+  provider: string;
+  authProfile: string;
+  model: string;
+  mode: ProviderMode;
+  status: 'success' | 'failed' | 'skipped_cooldown';
+  latencyMs: number | null;
+  errorCode: ProviderErrorCode | null;
+  errorMessage: string | null;
+  httpStatus: number | null;
+  reason: string | null;
+}
+
+export interface RoleRunResult {
+  role: Role;
+  selectedProvider: string | null;
+  selectedAuthProfile: string | null;
+  selectedModel: string | null;
+  mode: ProviderMode | null;
+  /** The answer; null when the run failed. Never empty on success. */
+  output: string | null;
+  failed: boolean;
+  usage: TokenUsage | null;
+  latencyMs: number;
+  attempts: RunAttempt[];
+  /** True when the run deadline stopped the run. */
+  deadlineExceeded: boolean;
+}
+
+export interface RunRoleRequest {
+  role: Role;
+  prompt: string;
+  /** Full conversation instead of a single prompt (the prompt is then ignored). */
+  messages?: ChatMessage[];
+  /** Provider ids to try instead of the role's chain. */
+  providers?: readonly string[];
+  attemptTimeoutMs?: number;
+  deadlineMs?: number;
+  maxOutputTokens?: number;
+  /** Cancels the run (client went away). */
+  signal?: AbortSignal;
+}
+
+/** A simulated failure of a route (dry-run `simulateFailures`). */
+export interface SimulatedFailure {
+  code: ProviderErrorCode;
+  latencyMs: number;
+}
+
+/** Per-run switches used by dry-run: a read-only gate, simulated outages, no network. */
+export interface RunOverrides {
+  gate?: CircuitGate;
+  simulate?: (provider: string, profile: string) => SimulatedFailure | undefined;
+  /** Run network providers with the deterministic adapter (dry-run without `live: true`). */
+  deterministicOnly?: boolean;
+}
+
+export interface ChainRunnerDeps {
+  definition: RuntimeDefinition;
+  adapters: Readonly<Record<ProviderKind, ProviderAdapter>>;
+  gate: CircuitGate;
+  clock: Clock;
+  random: () => number;
+  /** Called after every attempt (metrics hook). Must not throw. */
+  onAttempt?: (role: Role, attempt: RunAttempt) => void;
+}
+
+/**
+ * `runRole`: tries the chain in order × auth profiles, skipping open circuits, each attempt under its own abortable
+ * timeout and the whole run under a deadline; retries retryable failures on the same route (never timeouts or
+ * non-retryable 4xx) honouring Retry-After or backoff with jitter, then fails over.
+ */
+export class ChainRunner {
+  constructor(private readonly deps: ChainRunnerDeps) {}
+
+  async runRole(request: RunRoleRequest, overrides: RunOverrides = {}): Promise<RoleRunResult> {
+    const { definition, clock } = this.deps;
+    const settings = definition.settings;
+    const gate = overrides.gate ?? this.deps.gate;
+    const start = clock.now();
+    const deadline = start + (request.deadlineMs ?? settings.runDeadlineMs);
+    const attemptLimit = request.attemptTimeoutMs ?? settings.attemptTimeoutMs;
+    const messages = request.messages ?? [{ role: 'user' as const, content: request.prompt }];
+    const attempts: RunAttempt[] = [];
+    const finish = (extra: Partial<RoleRunResult>): RoleRunResult => ({
+      role: request.role,
+      selectedProvider: null,
+      selectedAuthProfile: null,
+      selectedModel: null,
+      mode: null,
+      output: null,
+      failed: true,
+      usage: null,
+      latencyMs: Math.round(clock.now() - start),
+      attempts,
+      deadlineExceeded: false,
+      ...extra,
+    });
+
+    for (const providerId of request.providers ?? definition.chains[request.role]) {
+      const provider = definition.providers.get(providerId);
+      if (!provider) continue;
+      for (const profile of provider.profiles) {
+        if (request.signal?.aborted) return finish({});
+        if (clock.now() >= deadline) return finish({ deadlineExceeded: true });
+        const { target, mode, adapterKind } = attemptTarget(
+          provider,
+          profile,
+          overrides.deterministicOnly === true,
+        );
+        const key = `${provider.id}@${profile.name}`;
+        const base = { provider: provider.id, authProfile: profile.name, model: target.model, mode };
+        const decision = await gate.acquire(key);
+        if (!decision.allowed) {
+          this.record(request.role, attempts, {
+            ...base,
+            status: 'skipped_cooldown',
+            latencyMs: null,
+            errorCode: null,
+            errorMessage: 'circuit open: cooling down',
+            httpStatus: null,
+            reason: null,
+          });
+          continue;
+        }
+        const adapter = this.deps.adapters[adapterKind];
+        const simulated = overrides.simulate?.(provider.id, profile.name);
+        for (let retry = 0; ; retry++) {
+          const remaining = deadline - clock.now();
+          if (remaining <= 0) return finish({ deadlineExceeded: true });
+          const timeoutMs = Math.min(attemptLimit, remaining);
+          const t0 = clock.now();
+          try {
+            const reply = await this.attempt(timeoutMs, request, async (signal) => {
+              if (simulated) throw await simulatedFailure(clock, provider.id, simulated, signal);
+              return adapter.complete(target, {
+                role: request.role,
+                messages,
+                signal,
+                maxOutputTokens: request.maxOutputTokens,
+              });
+            });
+            if (reply.output.trim() === '')
+              throw new ProviderFailure({
+                code: 'AI_PROVIDER_BAD_RESPONSE',
+                retryable: false,
+                message: `${provider.id} returned empty output`,
+              });
+            this.record(request.role, attempts, {
+              ...base,
+              model: reply.model,
+              status: 'success',
+              latencyMs: Math.round(clock.now() - t0),
+              errorCode: null,
+              errorMessage: null,
+              httpStatus: null,
+              reason: null,
+            });
+            await gate.success(key);
+            return finish({
+              selectedProvider: provider.id,
+              selectedAuthProfile: profile.name,
+              selectedModel: reply.model,
+              mode,
+              output: reply.output,
+              failed: false,
+              usage: reply.usage,
+            });
+          } catch (error) {
+            const failure = toFailure(error, provider.id);
+            this.record(request.role, attempts, {
+              ...base,
+              status: 'failed',
+              latencyMs: Math.round(clock.now() - t0),
+              errorCode: failure.code,
+              errorMessage: failure.message,
+              httpStatus: failure.httpStatus,
+              reason: failure.reason,
+            });
+            if (request.signal?.aborted) return finish({});
+            const cutByDeadline = failure.code === 'AI_PROVIDER_TIMEOUT' && timeoutMs < attemptLimit;
+            if (cutByDeadline) return finish({ deadlineExceeded: true });
+            if (isRetryable(failure) && retry < settings.maxRetriesPerProvider) {
+              const wait =
+                failure.retryAfterMs ?? backoffMs(retry, settings.maxRetryWaitMs, this.deps.random);
+              if (wait <= settings.maxRetryWaitMs && clock.now() + wait < deadline) {
+                await clock.sleep(wait, request.signal);
+                continue;
+              }
+            }
+            await gate.failure(key, failure);
+            break;
+          }
+        }
+      }
+    }
+    return finish({});
+  }
+
+  /** Runs one call under an abortable timeout; the timer aborts the socket via the signal. */
+  private async attempt<T>(
+    timeoutMs: number,
+    request: RunRoleRequest,
+    call: (signal: AbortSignal) => Promise<T>,
+  ) {
+    const controller = new AbortController();
+    const timeout = new ProviderFailure({
+      code: 'AI_PROVIDER_TIMEOUT',
+      retryable: false,
+      message: `no answer within ${timeoutMs} ms; the request was aborted`,
+    });
+    let rejectAbort: (reason: unknown) => void = () => undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      rejectAbort = reject;
+    });
+    const onAbort = () => {
+      controller.abort(timeout);
+      rejectAbort(timeout);
+    };
+    const cancel = this.deps.clock.setTimer(timeoutMs, onAbort);
+    const onCallerAbort = () => {
+      controller.abort(request.signal?.reason);
+      rejectAbort(
+        new ProviderFailure({ code: 'AI_PROVIDER_ERROR', retryable: false, message: 'run cancelled' }),
+      );
+    };
+    request.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    try {
+      return await Promise.race([call(controller.signal), aborted]);
+    } finally {
+      cancel();
+      request.signal?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+
+  private record(role: Role, attempts: RunAttempt[], attempt: RunAttempt): void {
+    attempts.push(attempt);
+    this.deps.onAttempt?.(role, attempt);
+  }
+}
+
+function toFailure(error: unknown, provider: string): ProviderFailure {
+  if (isProviderFailure(error)) return error;
+  return new ProviderFailure({
+    code: 'AI_PROVIDER_ERROR',
+    retryable: false,
+    message: `${provider} adapter failed: ${(error as Error)?.message ?? String(error)}`.slice(0, 300),
+    cause: error,
+  });
+}

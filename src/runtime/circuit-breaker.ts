@@ -1,0 +1,211 @@
+import type { ProviderErrorCode } from '../providers/provider.js';
+import type { CircuitPhase, CircuitState, CircuitStore } from './circuit-store.js';
+import type { Clock } from './clock.js';
+
+/** What the runner may do with a (provider, profile) now. */
+export interface CircuitDecision {
+  allowed: boolean;
+  /** True when this call is the one half-open probe. */
+  probe: boolean;
+}
+
+/** The failure facts the breaker needs (a subset of ProviderFailure). */
+export interface CircuitFailure {
+  code: ProviderErrorCode;
+  retryAfterMs: number | null;
+  httpStatus: number | null;
+}
+
+/** The breaker as the chain runner sees it. Dry-runs get a read-only gate that never writes. */
+export interface CircuitGate {
+  acquire(key: string): Promise<CircuitDecision>;
+  success(key: string): Promise<void>;
+  failure(key: string, failure: CircuitFailure): Promise<void>;
+}
+
+export interface CircuitPolicy {
+  /** Open duration for most failures (AI_PROVIDER_COOLDOWN_MS). */
+  cooldownMs: number;
+  /** Open duration after an auth error (default 10 × cooldown, at least 5 minutes). */
+  authCooldownMs?: number;
+  /** Upper bound of the reopen backoff (default 16 × cooldown). */
+  maxCooldownMs?: number;
+  /** How long one probe holds the half-open lease before another may try (default 2 × attempt timeout). */
+  probeLeaseMs: number;
+}
+
+/** A circuit as payloads show it, relative to now. */
+export interface CircuitView {
+  circuit: CircuitPhase;
+  coolingDown: boolean;
+  cooldownUntil: string | null;
+  openedAt: string | null;
+  reason: string | null;
+  failureCount: number;
+  lastFailureCode: string | null;
+}
+
+const reasons: Record<ProviderErrorCode, string> = {
+  AI_PROVIDER_TIMEOUT: 'timeout',
+  AI_PROVIDER_HTTP_ERROR: 'http_error',
+  AI_PROVIDER_UNAVAILABLE: 'unavailable',
+  AI_PROVIDER_RATE_LIMITED: 'rate_limited',
+  AI_PROVIDER_AUTH_ERROR: 'auth_error',
+  AI_PROVIDER_BAD_REQUEST: 'bad_request',
+  AI_PROVIDER_BAD_RESPONSE: 'bad_response',
+  AI_PROVIDER_ERROR: 'error',
+};
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/**
+ * Circuit breaker per (provider, profile): a failure opens it for a reason-aware cooldown (Retry-After for 429,
+ * long for auth errors, the cooldown otherwise; bad requests never open it). When the cooldown lapses exactly one
+ * call takes the half-open probe: success closes, failure reopens with exponential backoff.
+ */
+export class CircuitBreaker implements CircuitGate {
+  private readonly authCooldownMs: number;
+  private readonly maxCooldownMs: number;
+
+  constructor(
+    readonly store: CircuitStore,
+    private readonly clock: Clock,
+    private readonly policy: CircuitPolicy,
+  ) {
+    this.authCooldownMs = policy.authCooldownMs ?? Math.max(policy.cooldownMs * 10, 300_000);
+    this.maxCooldownMs = policy.maxCooldownMs ?? policy.cooldownMs * 16;
+  }
+
+  acquire(key: string): Promise<CircuitDecision> {
+    const now = this.clock.now();
+    return this.store.update<CircuitDecision>(key, now, (current) => {
+      if (!current || current.phase === 'closed')
+        return { next: 'keep', result: { allowed: true, probe: false } };
+      if (current.phase === 'open' && now < (current.cooldownUntil ?? 0)) {
+        return { next: 'keep', result: { allowed: false, probe: false } };
+      }
+      if (current.phase === 'half_open' && now < (current.probeUntil ?? 0)) {
+        return { next: 'keep', result: { allowed: false, probe: false } };
+      }
+      const next: CircuitState = {
+        ...current,
+        phase: 'half_open',
+        probeUntil: now + this.policy.probeLeaseMs,
+      };
+      return { next, result: { allowed: true, probe: true } };
+    });
+  }
+
+  async success(key: string): Promise<void> {
+    await this.store.update(key, this.clock.now(), (current) => {
+      if (!current || (current.phase === 'closed' && current.failureCount === 0))
+        return { next: 'keep', result: 0 };
+      return { next: closedAfter(current), result: 0 };
+    });
+  }
+
+  async failure(key: string, failure: CircuitFailure): Promise<void> {
+    const now = this.clock.now();
+    await this.store.update(key, now, (current) => {
+      if (failure.code === 'AI_PROVIDER_BAD_REQUEST') {
+        // The provider answered: a probe that gets a 4xx proves it is reachable again.
+        return { next: current?.phase === 'half_open' ? closedAfter(current) : 'keep', result: 0 };
+      }
+      const reopening =
+        current?.phase === 'half_open' || (current?.phase === 'open' && now >= (current.cooldownUntil ?? 0));
+      const openCount = reopening ? (current?.openCount ?? 0) + 1 : Math.max(current?.openCount ?? 0, 1);
+      const base = this.baseCooldown(failure);
+      const backoff = Math.min(base * 2 ** (openCount - 1), Math.max(this.maxCooldownMs, base));
+      const until =
+        now + (failure.code === 'AI_PROVIDER_RATE_LIMITED' && failure.retryAfterMs !== null ? base : backoff);
+      const stillOpen = current?.phase === 'open' && !reopening;
+      const next: CircuitState = {
+        phase: 'open',
+        reason:
+          failure.code === 'AI_PROVIDER_HTTP_ERROR' && failure.httpStatus
+            ? `http_${failure.httpStatus}`
+            : reasons[failure.code],
+        openedAt: stillOpen ? (current.openedAt ?? now) : now,
+        cooldownUntil: stillOpen ? Math.max(current.cooldownUntil ?? 0, until) : until,
+        failureCount: (current?.failureCount ?? 0) + 1,
+        lastFailureCode: failure.code,
+        openCount,
+        probeUntil: null,
+      };
+      return { next, result: 0 };
+    });
+  }
+
+  private baseCooldown(failure: CircuitFailure): number {
+    if (failure.code === 'AI_PROVIDER_AUTH_ERROR') return this.authCooldownMs;
+    if (failure.code === 'AI_PROVIDER_RATE_LIMITED' && failure.retryAfterMs !== null)
+      return failure.retryAfterMs;
+    return this.policy.cooldownMs;
+  }
+
+  /** Current views of many circuits (health, profiles). */
+  async views(keys: readonly string[]): Promise<CircuitView[]> {
+    const now = this.clock.now();
+    const states = await this.store.getMany(keys);
+    return states.map((state) => viewOf(state, now));
+  }
+
+  /** A gate that reads circuits but never changes them (dry-run). */
+  readOnly(): CircuitGate {
+    return {
+      acquire: async (key) => {
+        const [view] = await this.views([key]);
+        return { allowed: !view?.coolingDown, probe: false };
+      },
+      success: async () => undefined,
+      failure: async () => undefined,
+    };
+  }
+}
+
+function closedAfter(current: CircuitState): CircuitState {
+  return {
+    phase: 'closed',
+    reason: null,
+    openedAt: null,
+    cooldownUntil: null,
+    failureCount: 0,
+    lastFailureCode: current.lastFailureCode,
+    openCount: 0,
+    probeUntil: null,
+  };
+}
+
+/** Open with the cooldown lapsed reads as half-open (the next call probes); a probe in flight blocks others. */
+export function viewOf(state: CircuitState | undefined, now: number): CircuitView {
+  if (!state) {
+    return {
+      circuit: 'closed',
+      coolingDown: false,
+      cooldownUntil: null,
+      openedAt: null,
+      reason: null,
+      failureCount: 0,
+      lastFailureCode: null,
+    };
+  }
+  let circuit = state.phase;
+  let coolingDown = false;
+  if (state.phase === 'open') {
+    coolingDown = now < (state.cooldownUntil ?? 0);
+    if (!coolingDown) circuit = 'half_open';
+  } else if (state.phase === 'half_open') {
+    coolingDown = now < (state.probeUntil ?? 0);
+  }
+  return {
+    circuit,
+    coolingDown,
+    cooldownUntil: coolingDown
+      ? iso(state.phase === 'half_open' ? state.probeUntil : state.cooldownUntil)
+      : null,
+    openedAt: iso(state.openedAt),
+    reason: state.reason,
+    failureCount: state.failureCount,
+    lastFailureCode: state.lastFailureCode,
+  };
+}

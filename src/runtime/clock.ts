@@ -1,0 +1,32 @@
+/** Time and timers, injected so retry, timeout and circuit tests never sleep for real. */
+export interface Clock {
+  /** Milliseconds; only differences matter, except for timestamps reported as ISO strings. */
+  now(): number;
+  /** Resolves after `ms`; rejects with `signal.reason` when the signal aborts first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Runs `fn` after `ms`; returns a cancel function. */
+  setTimer(ms: number, fn: () => void): () => void;
+}
+
+/** The real clock: wall time for timestamps, Node timers for waits. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep(ms, signal) {
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  },
+  setTimer(ms, fn) {
+    const timer = setTimeout(fn, ms);
+    return () => clearTimeout(timer);
+  },
+};
