@@ -11,8 +11,11 @@ import { createRedisClient } from './health/redis-client.js';
 import { AdminAuth } from './http/admin-auth.js';
 import { registerAdminRoutes } from './http/routes/admin-routes.js';
 import { registerHealthRoutes } from './http/routes/health-routes.js';
+import { registerRuntimeRoutes } from './http/routes/runtime-routes.js';
 import { registerSessionRoutes } from './http/routes/session-routes.js';
-import { type AppServer, createServer } from './http/server.js';
+import { type AppServer, createServer, type RouteSummary } from './http/server.js';
+import { AiRuntime } from './runtime/ai-runtime.js';
+import { loadRuntimeDefinition } from './runtime/runtime-config.js';
 import { SessionCache } from './sessions/session-cache.js';
 import { SessionService } from './sessions/session-service.js';
 import { version } from './version.js';
@@ -29,6 +32,10 @@ export interface Gateway {
   config: Config;
   database: Database;
   sessions: SessionService;
+  /** The AI runtime: role runs, circuits, health, dry-run. */
+  runtime: AiRuntime;
+  /** Every registered route with its admin scope. */
+  routes: RouteSummary[];
   /** The generated admin token in embedded mode, so the start banner can print it. */
   generatedAdminToken?: { token: string; path: string; created: boolean };
   listen(): Promise<string>;
@@ -64,7 +71,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         : undefined;
     const auth = new AdminAuth(adminTokens(config, generated?.token));
     const audit = new AuditStore(database);
+    const routes: RouteSummary[] = [];
     const app = await createServer({
+      routes,
       version,
       bodyLimitBytes: config.bodyLimitBytes,
       logLevel: config.logLevel,
@@ -89,6 +98,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     registerHealthRoutes(app, { version, startedAt, readiness });
     registerSessionRoutes(app, sessions);
     registerAdminRoutes(app, audit);
+    const runtime = new AiRuntime({ definition: loadRuntimeDefinition(config), redis });
+    cleanups.push(() => runtime.close());
+    registerRuntimeRoutes(app, runtime);
     await app.ready();
 
     let closing: Promise<void> | undefined;
@@ -97,6 +109,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       config,
       database,
       sessions,
+      runtime,
+      routes,
       generatedAdminToken: generated,
       async listen() {
         return app.listen({ host: config.host, port: config.port });

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { type Database, queryRows } from '../db/database.js';
+import { type Database, queryRows, toIso } from '../db/database.js';
 
 export interface AuditEntry {
   tokenId: string;
@@ -36,7 +36,7 @@ export class AuditStore {
       path: r.path as string,
       statusCode: Number(r.status_code),
       requestId: r.request_id as string,
-      createdAt: (r.created_at as Date).toISOString(),
+      createdAt: toIso(r.created_at)!,
     }));
   }
 }

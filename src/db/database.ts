@@ -40,3 +40,9 @@ export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: str
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/** Timestamps arrive as Date or as PostgreSQL text depending on the driver; both become ISO-8601 UTC. */
+export function toIso(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  return (value instanceof Date ? value : new Date(String(value))).toISOString();
+}

@@ -43,7 +43,7 @@ export class Readiness {
   private async run(): Promise<ReadinessReport> {
     const { timeoutMs } = this.options;
     const [db, migrations, redis] = await Promise.all([
-      this.database.ping(timeoutMs).then(
+      bounded(this.database.ping(timeoutMs), timeoutMs).then(
         () => 'ok' as const,
         () => 'down' as const,
       ),
@@ -52,7 +52,7 @@ export class Readiness {
         () => 'unknown' as const,
       ),
       this.redis
-        ? this.redis.ping(timeoutMs).then(
+        ? bounded(this.redis.ping(timeoutMs), timeoutMs).then(
             () => 'ok' as const,
             () => 'down' as const,
           )

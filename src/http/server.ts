@@ -23,6 +23,14 @@ export interface ServerOptions {
   logStream?: DestinationStream;
   auth: AdminAuth;
   audit: AuditStore;
+  /** Filled with every route as it is registered (the auth sweep test walks it). */
+  routes?: RouteSummary[];
+}
+
+export interface RouteSummary {
+  method: string;
+  url: string;
+  scope?: string;
 }
 
 /** Header values that must never reach a log line. */
@@ -68,6 +76,11 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') options.routes?.push({ method, url: route.url, scope: route.config?.scope });
+    }
+  });
 
   // Keep the exact bytes (signatures are computed over them); an empty body is "no body", not an error.
   // JSON only: any other content type is a 415, never silently accepted as text.

@@ -1,4 +1,5 @@
 /** The session and event shapes the API returns (SPEC §5), and their mapping from table rows. */
+import { toIso as iso } from '../db/database.js';
 
 export interface Session {
   id: string;
@@ -45,11 +46,6 @@ export interface SessionEvent {
 }
 
 type Row = Record<string, unknown>;
-
-function iso(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-  return (value instanceof Date ? value : new Date(String(value))).toISOString();
-}
 
 function json<T>(value: unknown, fallback: T): T {
   if (value === null || value === undefined) return fallback;

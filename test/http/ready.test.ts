@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/database.js';
+import { Readiness } from '../../src/health/readiness.js';
+import { createTestDatabase } from '../helpers/test-database.js';
+
+describe('readiness', () => {
+  it('reports db down and redis down within the bound, and caches for the window', async () => {
+    const db = await createTestDatabase();
+    try {
+      let pings = 0;
+      let now = 0;
+      const failing: Database = {
+        ...db.database,
+        ping: async () => {
+          pings++;
+          await new Promise((resolve) => setTimeout(resolve, 5_000));
+        },
+      };
+      const readiness = new Readiness(
+        failing,
+        { ping: () => Promise.reject(new Error('down')) },
+        {
+          timeoutMs: 50,
+          cacheMs: 1000,
+          now: () => now,
+        },
+      );
+      const [a, b] = await Promise.all([readiness.check(), readiness.check()]);
+      expect(a).toEqual({ status: 'degraded', db: 'down', redis: 'down', migrations: 'ok' });
+      expect(b).toBe(a);
+      expect(pings).toBe(1);
+      now = 500;
+      await readiness.check();
+      expect(pings).toBe(1);
+      now = 5000;
+      await readiness.check();
+      expect(pings).toBe(2);
+    } finally {
+      await db.cleanup();
+    }
+  });
+});
