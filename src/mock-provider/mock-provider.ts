@@ -1,0 +1,255 @@
+import { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  type Dialect,
+  errorBody,
+  estimateTokens,
+  geminiBlockedBody,
+  openAiChunk,
+  successBody,
+} from './mock-responses.js';
+import { errorStatus, type MockBehaviour, type MockScript, resolveBehaviour } from './mock-script.js';
+
+export interface MockProviderOptions {
+  port?: number;
+  host?: string;
+  script?: MockScript;
+}
+
+/** What the mock has seen; tests assert on it (e.g. that a timed-out request's connection was closed). */
+export interface MockProviderStats {
+  requests: number;
+  byModel: Record<string, number>;
+  /** Requests whose connection the client closed before the mock finished answering. */
+  clientAborts: number;
+  /** Headers of the last request (tests check that keys are sent where the vendor expects them). */
+  lastHeaders: Record<string, string | string[] | undefined>;
+  lastBody: unknown;
+}
+
+export interface MockProvider {
+  url: string;
+  stats: MockProviderStats;
+  /** Emits `request` ({ model, dialect }) and `client-abort` ({ model }). */
+  events: EventEmitter;
+  /** Replaces the script (counts keep going). */
+  setScript(script: MockScript): void;
+  close(): Promise<void>;
+}
+
+function route(method: string | undefined, path: string): { dialect: Dialect; model?: string } | undefined {
+  if (method !== 'POST') return undefined;
+  if (/\/chat\/completions$/.test(path)) return { dialect: 'openai' };
+  if (/\/messages$/.test(path)) return { dialect: 'anthropic' };
+  const gemini = /\/models\/([^/:]+):generateContent$/.exec(path);
+  if (gemini) return { dialect: 'gemini', model: decodeURIComponent(gemini[1] ?? '') };
+  if (/\/generic$/.test(path)) return { dialect: 'generic' };
+  return undefined;
+}
+
+function promptOf(dialect: Dialect, body: Record<string, unknown>): string {
+  if (dialect === 'gemini') {
+    const contents = body.contents as { parts?: { text?: string }[] }[] | undefined;
+    return (
+      contents
+        ?.at(-1)
+        ?.parts?.map((p) => p.text ?? '')
+        .join('') ?? ''
+    );
+  }
+  if (dialect === 'generic')
+    return typeof body.input === 'string' ? body.input : JSON.stringify(body.input ?? '');
+  const messages = body.messages as { content?: unknown }[] | undefined;
+  const content = messages?.at(-1)?.content;
+  return typeof content === 'string' ? content : JSON.stringify(content ?? '');
+}
+
+function presentedKey(req: IncomingMessage): string | undefined {
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string' && auth.startsWith('Bearer ')) return auth.slice(7);
+  const key = req.headers['x-api-key'] ?? req.headers['x-goog-api-key'];
+  return typeof key === 'string' ? key : undefined;
+}
+
+/**
+ * `agw mock-provider`: a local OpenAI (JSON + SSE) / Anthropic Messages / Gemini generateContent / generic JSON fake
+ * with scripted latency and faults, for tests, demos and benchmarks.
+ */
+export async function startMockProvider(options: MockProviderOptions = {}): Promise<MockProvider> {
+  let script: MockScript = options.script ?? {};
+  const events = new EventEmitter();
+  const stats: MockProviderStats = {
+    requests: 0,
+    byModel: {},
+    clientAborts: 0,
+    lastHeaders: {},
+    lastBody: null,
+  };
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
+  });
+  server.keepAliveTimeout = 60_000;
+
+  function handle(req: IncomingMessage, res: ServerResponse, raw: string) {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (req.method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok' });
+    const target = route(req.method, path);
+    if (!target) return sendJson(res, 404, { error: { message: `no mock route ${req.method} ${path}` } });
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      return sendJson(res, 400, errorBody(target.dialect, 400, undefined));
+    }
+    const model = target.model ?? (typeof body.model === 'string' ? body.model : 'unknown');
+    stats.requests += 1;
+    stats.byModel[model] = (stats.byModel[model] ?? 0) + 1;
+    stats.lastHeaders = req.headers;
+    stats.lastBody = body;
+    const behaviour = resolveBehaviour(script, model, stats.requests, stats.byModel[model]);
+    let finished = false;
+    res.on('finish', () => {
+      finished = true;
+    });
+    res.on('close', () => {
+      if (!finished) {
+        stats.clientAborts += 1;
+        events.emit('client-abort', { model });
+      }
+    });
+    events.emit('request', { model, dialect: target.dialect });
+    if (script.requireApiKey !== undefined && presentedKey(req) !== script.requireApiKey) {
+      return sendJson(res, 401, errorBody(target.dialect, 401, 'auth'));
+    }
+    const go = () => answer(req, res, target.dialect, model, body, behaviour);
+    if (behaviour.latencyMs) {
+      const timer = setTimeout(go, behaviour.latencyMs);
+      res.on('close', () => clearTimeout(timer));
+    } else go();
+  }
+
+  function answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    dialect: Dialect,
+    model: string,
+    body: Record<string, unknown>,
+    b: MockBehaviour,
+  ) {
+    if (res.destroyed) return;
+    if (b.fault === 'hang') return;
+    if (b.fault === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    const status = errorStatus(b);
+    const headers: Record<string, string> = {};
+    if (b.retryAfter !== undefined) headers['retry-after'] = String(b.retryAfter);
+    if (dialect === 'gemini' && b.error === 'content_policy' && b.status === undefined) {
+      return sendJson(res, 200, geminiBlockedBody());
+    }
+    if (status !== undefined && status >= 300)
+      return sendJson(res, status, errorBody(dialect, status, b.error), headers);
+    if (b.fault === 'malformed') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"choices": [{"message": {"content": "trunc');
+      return;
+    }
+    const prompt = promptOf(dialect, body);
+    const text = b.fault === 'empty' ? '' : (b.text ?? `Mock answer from ${model}: ${prompt.slice(0, 80)}`);
+    if (dialect === 'openai' && body.stream === true)
+      return stream(res, model, text, estimateTokens(prompt), body, b);
+    sendJson(res, 200, successBody(dialect, model, text, estimateTokens(prompt)), headers);
+  }
+
+  function stream(
+    res: ServerResponse,
+    model: string,
+    text: string,
+    promptTokens: number,
+    body: Record<string, unknown>,
+    b: MockBehaviour,
+  ): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    const id = `chatcmpl-mock${Date.now().toString(36)}`;
+    const pieces = text.match(/\S+\s*/g) ?? [];
+    const includeUsage =
+      (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+    res.write(openAiChunk(id, model, { role: 'assistant', content: '' }, null));
+    let sent = 0;
+    const next = () => {
+      if (res.destroyed) return;
+      if (b.streamCutAfter !== undefined && sent >= b.streamCutAfter) return void res.socket?.destroy();
+      if (b.stallAfter !== undefined && sent >= b.stallAfter) return;
+      if (sent < pieces.length) {
+        sent += 1;
+        res.write(
+          b.malformedChunkAt === sent
+            ? 'data: {"id": "broken", "choices": [{"delta": {"content": \n\n'
+            : openAiChunk(id, model, { content: pieces[sent - 1] }, null),
+        );
+        setTimeout(next, b.chunkDelayMs ?? 0);
+        return;
+      }
+      res.write(openAiChunk(id, model, {}, 'stop'));
+      if (includeUsage) {
+        const usage = {
+          prompt_tokens: promptTokens,
+          completion_tokens: pieces.length,
+          total_tokens: promptTokens + pieces.length,
+        };
+        res.write(
+          `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', model, choices: [], usage })}\n\n`,
+        );
+      }
+      if (!b.omitDone) res.write('data: [DONE]\n\n');
+      res.end();
+    };
+    setTimeout(next, b.firstTokenDelayMs ?? 0);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    stats,
+    events,
+    setScript(next) {
+      script = next;
+    },
+    close() {
+      return new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+    },
+  };
+}
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  if (res.destroyed) return;
+  const payload = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(payload),
+    ...headers,
+  });
+  res.end(payload);
+}

@@ -1,0 +1,142 @@
+import type { MockError } from './mock-script.js';
+
+/** The API dialect of a request, from its path. */
+export type Dialect = 'openai' | 'anthropic' | 'gemini' | 'generic';
+
+export function estimateTokens(text: string): number {
+  return Math.max(1, Math.ceil(text.length / 4));
+}
+
+/** A successful non-streaming body in the dialect's documented shape. */
+export function successBody(dialect: Dialect, model: string, text: string, promptTokens: number): unknown {
+  const completion = text === '' ? 0 : estimateTokens(text);
+  switch (dialect) {
+    case 'openai':
+      return {
+        id: `chatcmpl-mock${Date.now().toString(36)}`,
+        object: 'chat.completion',
+        created: Math.floor(Date.now() / 1000),
+        model,
+        choices: [
+          { index: 0, message: { role: 'assistant', content: text }, logprobs: null, finish_reason: 'stop' },
+        ],
+        usage: {
+          prompt_tokens: promptTokens,
+          completion_tokens: completion,
+          total_tokens: promptTokens + completion,
+        },
+      };
+    case 'anthropic':
+      return {
+        id: `msg_mock${Date.now().toString(36)}`,
+        type: 'message',
+        role: 'assistant',
+        model,
+        content: text === '' ? [] : [{ type: 'text', text }],
+        stop_reason: 'end_turn',
+        stop_sequence: null,
+        usage: { input_tokens: promptTokens, output_tokens: completion },
+      };
+    case 'gemini':
+      return {
+        candidates: [{ content: { parts: [{ text }], role: 'model' }, finishReason: 'STOP', index: 0 }],
+        usageMetadata: {
+          promptTokenCount: promptTokens,
+          candidatesTokenCount: completion,
+          totalTokenCount: promptTokens + completion,
+        },
+        modelVersion: model,
+      };
+    case 'generic':
+      return { output_text: text, model, usage: { input_tokens: promptTokens, output_tokens: completion } };
+  }
+}
+
+const wording: Record<
+  MockError,
+  { message: string; openai: [string, string]; anthropic: string; gemini: string }
+> = {
+  context_length_exceeded: {
+    message:
+      "This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens. Please reduce the length of the messages.",
+    openai: ['invalid_request_error', 'context_length_exceeded'],
+    anthropic: 'invalid_request_error',
+    gemini: 'INVALID_ARGUMENT',
+  },
+  content_policy: {
+    message: 'Your request was rejected as a result of our safety system (content policy).',
+    openai: ['invalid_request_error', 'content_policy_violation'],
+    anthropic: 'invalid_request_error',
+    gemini: 'INVALID_ARGUMENT',
+  },
+  rate_limit: {
+    message: 'Rate limit reached for requests. Please try again later.',
+    openai: ['requests', 'rate_limit_exceeded'],
+    anthropic: 'rate_limit_error',
+    gemini: 'RESOURCE_EXHAUSTED',
+  },
+  auth: {
+    message: 'Incorrect API key provided.',
+    openai: ['invalid_request_error', 'invalid_api_key'],
+    anthropic: 'authentication_error',
+    gemini: 'UNAUTHENTICATED',
+  },
+  overloaded: {
+    message: 'The server is overloaded. Please try again later.',
+    openai: ['server_error', 'overloaded'],
+    anthropic: 'overloaded_error',
+    gemini: 'UNAVAILABLE',
+  },
+  server: {
+    message: 'The server had an error while processing your request.',
+    openai: ['server_error', 'server_error'],
+    anthropic: 'api_error',
+    gemini: 'INTERNAL',
+  },
+};
+
+/** An error body in the dialect's documented shape. */
+export function errorBody(dialect: Dialect, status: number, error: MockError | undefined): unknown {
+  const w = error ? wording[error] : undefined;
+  const message = w?.message ?? `Mock upstream error ${status}`;
+  switch (dialect) {
+    case 'openai':
+      return {
+        error: { message, type: w?.openai[0] ?? 'server_error', param: null, code: w?.openai[1] ?? null },
+      };
+    case 'anthropic':
+      return { type: 'error', error: { type: w?.anthropic ?? 'api_error', message } };
+    case 'gemini':
+      return { error: { code: status, message, status: w?.gemini ?? 'INTERNAL' } };
+    case 'generic':
+      return { error: { code: error ?? `http_${status}`, message } };
+  }
+}
+
+/** Gemini reports a blocked prompt as a 200 with `promptFeedback.blockReason`. */
+export function geminiBlockedBody(): unknown {
+  return {
+    promptFeedback: {
+      blockReason: 'SAFETY',
+      safetyRatings: [{ category: 'HARM_CATEGORY_DANGEROUS_CONTENT', probability: 'HIGH' }],
+    },
+    usageMetadata: { promptTokenCount: 8, totalTokenCount: 8 },
+  };
+}
+
+/** One OpenAI `chat.completion.chunk` SSE event. */
+export function openAiChunk(
+  id: string,
+  model: string,
+  delta: Record<string, unknown>,
+  finish: string | null,
+): string {
+  const chunk = {
+    id,
+    object: 'chat.completion.chunk',
+    created: Math.floor(Date.now() / 1000),
+    model,
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+  };
+  return `data: ${JSON.stringify(chunk)}\n\n`;
+}
