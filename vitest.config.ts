@@ -8,6 +8,8 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    reporters: ['default'],
+    // CI asks for a JSON report too (VITEST_JSON_OUT) so it can print one "N passed, N failed" line.
+    reporters: process.env.VITEST_JSON_OUT ? ['default', 'json'] : ['default'],
+    outputFile: process.env.VITEST_JSON_OUT ? { json: process.env.VITEST_JSON_OUT } : undefined,
   },
 });
