@@ -58,9 +58,10 @@ function promptOf(dialect: Dialect, body: Record<string, unknown>): string {
         .join('') ?? ''
     );
   }
-  if (dialect === 'generic')
-    return typeof body.input === 'string' ? body.input : JSON.stringify(body.input ?? '');
-  const messages = body.messages as { content?: unknown }[] | undefined;
+  if (dialect === 'generic' && typeof body.input === 'string') return body.input;
+  const messages = (dialect === 'generic' ? body.input : body.messages) as
+    | { content?: unknown }[]
+    | undefined;
   const content = messages?.at(-1)?.content;
   return typeof content === 'string' ? content : JSON.stringify(content ?? '');
 }
