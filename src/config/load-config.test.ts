@@ -4,7 +4,13 @@ import { ConfigError, loadConfig } from './load-config.js';
 describe('loadConfig', () => {
   it('applies defaults when nothing is set', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ host: '127.0.0.1', port: 8080, dataDir: './.data', logLevel: 'info', orchestrationEnabled: true });
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      dataDir: './.data',
+      logLevel: 'info',
+      orchestrationEnabled: true,
+    });
     expect(config.databaseUrl).toBeUndefined();
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -23,7 +29,13 @@ describe('loadConfig', () => {
       expect(error).toBeInstanceOf(ConfigError);
       const problems = (error as ConfigError).problems;
       expect(problems).toHaveLength(5);
-      for (const name of ['PORT', 'LOG_LEVEL', 'DATABASE_URL', 'ADMIN_API_TOKENS', 'AGENT_ORCHESTRATION_ENABLED']) {
+      for (const name of [
+        'PORT',
+        'LOG_LEVEL',
+        'DATABASE_URL',
+        'ADMIN_API_TOKENS',
+        'AGENT_ORCHESTRATION_ENABLED',
+      ]) {
         expect(problems.some((p) => p.startsWith(name))).toBe(true);
       }
       expect((error as Error).message).not.toContain('secret-password');
@@ -41,7 +53,9 @@ describe('loadConfig', () => {
       ['ci', ['read']],
       ['ops', ['operate', 'read']],
     ]);
-    expect(() => loadConfig({ ADMIN_API_TOKENS: '[{"id":"x","token":"0123456789abcdefg","scopes":["root"]}]' })).toThrow(/unknown scope/);
+    expect(() =>
+      loadConfig({ ADMIN_API_TOKENS: '[{"id":"x","token":"0123456789abcdefg","scopes":["root"]}]' }),
+    ).toThrow(/unknown scope/);
     expect(() =>
       loadConfig({
         ADMIN_API_TOKENS: JSON.stringify([

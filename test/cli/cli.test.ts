@@ -10,16 +10,26 @@ describe('agw CLI against a running gateway (as a subprocess)', () => {
   let sessionId: string;
   beforeAll(async () => {
     t = await startTestGateway({ listen: true });
-    const created = await adminRequest(t, 'POST', '/api/admin/agent-gateway/sessions', { channel: 'cli', externalSessionId: 'c-1' });
+    const created = await adminRequest(t, 'POST', '/api/admin/agent-gateway/sessions', {
+      channel: 'cli',
+      externalSessionId: 'c-1',
+    });
     sessionId = created.json().session.id;
     for (let i = 0; i < 3; i++) {
-      await adminRequest(t, 'POST', `/api/admin/agent-gateway/sessions/${sessionId}/events`, { fromRole: 'observer', type: 'note' });
+      await adminRequest(t, 'POST', `/api/admin/agent-gateway/sessions/${sessionId}/events`, {
+        fromRole: 'observer',
+        type: 'note',
+      });
     }
   });
   afterAll(async () => t?.close());
 
   const agw = (args: string[], extra: Record<string, string> = {}) =>
-    run('node', ['dist/cli/main.js', ...args], childEnv({ API_BASE_URL: t.url, ADMIN_API_TOKEN: TEST_TOKENS.admin, ...extra }));
+    run(
+      'node',
+      ['dist/cli/main.js', ...args],
+      childEnv({ API_BASE_URL: t.url, ADMIN_API_TOKEN: TEST_TOKENS.admin, ...extra }),
+    );
 
   it('health prints a readable summary and exits 0', async () => {
     const res = await agw(['health']);
@@ -56,7 +66,14 @@ describe('agw CLI against a running gateway (as a subprocess)', () => {
     const wrongToken = await agw(['sessions', 'list'], { ADMIN_API_TOKEN: 'nope-nope-nope-nope' });
     expect(wrongToken.code).toBe(1);
     expect(wrongToken.stderr).toContain('ADMIN_TOKEN_INVALID');
-    for (const args of [['sessions'], ['sessions', 'bogus'], ['sessions', 'list', '--nope'], ['sessions', 'list', '--limit='], ['frobnicate'], []]) {
+    for (const args of [
+      ['sessions'],
+      ['sessions', 'bogus'],
+      ['sessions', 'list', '--nope'],
+      ['sessions', 'list', '--limit='],
+      ['frobnicate'],
+      [],
+    ]) {
       const res = await agw(args);
       expect(res.code, args.join(' ')).toBe(2);
     }

@@ -28,7 +28,10 @@ describe('runbook session commands against a real port', () => {
   let sessionId: string;
   beforeAll(async () => {
     t = await startTestGateway({ listen: true });
-    const created = await adminRequest(t, 'POST', '/api/admin/agent-gateway/sessions', { channel: 'runbook', externalSessionId: 'rb-1' });
+    const created = await adminRequest(t, 'POST', '/api/admin/agent-gateway/sessions', {
+      channel: 'runbook',
+      externalSessionId: 'rb-1',
+    });
     sessionId = created.json().session.id;
     for (let i = 0; i < 45; i++) {
       await adminRequest(t, 'POST', `/api/admin/agent-gateway/sessions/${sessionId}/events`, {
@@ -64,12 +67,21 @@ describe('runbook session commands against a real port', () => {
     expect(JSON.parse(await curl(runbook.listStale)).sessions.length).toBeGreaterThan(0);
 
     const status = JSON.parse(await curl(runbook.status));
-    expect(status).toMatchObject({ source: 'db', status: { sessionId, status: 'active', eventCount: 45, health: 'ok' } });
+    expect(status).toMatchObject({
+      source: 'db',
+      status: { sessionId, status: 'active', eventCount: 45, health: 'ok' },
+    });
     const summary = JSON.parse(await curl(runbook.summary));
     expect(summary.summary.byType).toEqual({ observer_message: 45 });
 
     const compact = JSON.parse(await curl(runbook.compact));
-    expect(compact).toMatchObject({ keepRecent: 40, totalBefore: 45, keptCount: 40, prunedCount: 5, totalAfter: 41 });
+    expect(compact).toMatchObject({
+      keepRecent: 40,
+      totalBefore: 45,
+      keptCount: 40,
+      prunedCount: 5,
+      totalAfter: 41,
+    });
 
     const close = JSON.parse(await curl(runbook.close));
     expect(close.session).toMatchObject({ id: sessionId, status: 'closed' });
