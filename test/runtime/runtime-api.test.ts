@@ -1,0 +1,374 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MockProvider, startMockProvider } from '../../src/mock-provider/mock-provider.js';
+import { run } from '../helpers/processes.js';
+import { adminRequest, startTestGateway, TEST_TOKENS, type TestGateway } from '../helpers/test-gateway.js';
+
+/** Runbook Fast Triage steps 2, 3 and 5, verbatim. */
+const runbook = {
+  health: `curl -s "$API_BASE_URL/api/admin/ai-runtime/health" \\
+  -H "x-admin-token: $ADMIN_API_TOKEN"`,
+  profiles: `curl -s "$API_BASE_URL/api/admin/ai-runtime/profiles" \\
+  -H "x-admin-token: $ADMIN_API_TOKEN"`,
+  dryRun: `curl -s "$API_BASE_URL/api/admin/ai-runtime/dry-run" \\
+  -H "x-admin-token: $ADMIN_API_TOKEN" \\
+  -H "content-type: application/json" \\
+  -d '{
+    "role": "critic",
+    "prompt": "health probe: summarize fallback readiness",
+    "timeoutMs": 12000
+  }'`,
+};
+
+describe('AI runtime endpoints on a fresh install (deterministic providers)', () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway({ listen: true });
+  });
+  afterAll(async () => t?.close());
+
+  async function curl(script: string) {
+    const result = await run('bash', ['-c', script], {
+      PATH: process.env.PATH,
+      API_BASE_URL: t.url,
+      ADMIN_API_TOKEN: TEST_TOKENS.admin,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    return JSON.parse(result.stdout);
+  }
+
+  it('runbook step 2: health shows every role with two deterministic providers', async () => {
+    const health = await curl(runbook.health);
+    expect(health.summary).toEqual({
+      roleCount: 4,
+      providerCount: 2,
+      rolesBlocked: 0,
+      providersCoolingDown: 0,
+      providersReady: 2,
+      coolingDownShare: 0,
+      deterministicProviders: 2,
+      health: 'ok',
+    });
+    expect(health.roleStates.map((r: { role: string }) => r.role)).toEqual([
+      'author',
+      'critic',
+      'maker',
+      'judge',
+    ]);
+    expect(health.roleStates[1]).toEqual({
+      role: 'critic',
+      providers: ['local-primary', 'local-fallback'],
+      availableProviders: ['local-primary', 'local-fallback'],
+      blockedProviders: [],
+      hasAvailableProvider: true,
+    });
+    expect(health.providers.every((p: { mode: string }) => p.mode === 'deterministic')).toBe(true);
+    expect(Number.isNaN(Date.parse(health.generatedAt))).toBe(false);
+  });
+
+  it('runbook step 3: profiles in role order with provider states', async () => {
+    const profiles = await curl(runbook.profiles);
+    expect(profiles.profiles).toEqual([
+      { role: 'author', providers: ['local-primary', 'local-fallback'] },
+      { role: 'critic', providers: ['local-primary', 'local-fallback'] },
+      { role: 'maker', providers: ['local-primary', 'local-fallback'] },
+      { role: 'judge', providers: ['local-primary', 'local-fallback'] },
+    ]);
+    expect(profiles.providers[0]).toMatchObject({
+      provider: 'local-primary',
+      kind: 'deterministic',
+      mode: 'deterministic',
+      circuit: 'closed',
+      coolingDown: false,
+      cooldownUntil: null,
+      activeProfile: 'default',
+      lastFailureCode: null,
+      reason: null,
+      profiles: [
+        {
+          profile: 'default',
+          circuit: 'closed',
+          coolingDown: false,
+          cooldownUntil: null,
+          lastFailureCode: null,
+          reason: null,
+        },
+      ],
+    });
+  });
+
+  it('runbook step 5: the deterministic dry-run probe succeeds', async () => {
+    const body = await curl(runbook.dryRun);
+    expect(body.correlation).toBeNull();
+    expect(body.result).toMatchObject({
+      role: 'critic',
+      failed: false,
+      mode: 'deterministic',
+      selectedProvider: 'local-primary',
+      selectedAuthProfile: 'default',
+      output: '[local-primary@default] Critique: health probe: summarize fallback readiness',
+    });
+    expect(body.result.attempts).toEqual([
+      expect.objectContaining({
+        provider: 'local-primary',
+        authProfile: 'default',
+        status: 'success',
+        errorCode: null,
+        httpStatus: null,
+      }),
+    ]);
+    expect(body.providers.map((p: { provider: string }) => p.provider)).toEqual([
+      'local-primary',
+      'local-fallback',
+    ]);
+  });
+
+  it('simulateFailures forces the fallback, echoes correlation, and never changes circuits', async () => {
+    const res = await adminRequest(t, 'POST', '/api/admin/ai-runtime/dry-run', {
+      role: 'author',
+      prompt: 'p',
+      simulateFailures: [{ provider: 'local-primary', code: 'AI_PROVIDER_AUTH_ERROR', latencyMs: 5 }],
+      correlationId: 'rel-42',
+      releaseRunId: 'run-7',
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.correlation).toEqual({
+      correlationId: 'rel-42',
+      releaseRunId: 'run-7',
+      auditSessionId: null,
+    });
+    expect(
+      body.result.attempts.map((a: { provider: string; status: string; errorCode: string | null }) => [
+        a.provider,
+        a.status,
+        a.errorCode,
+      ]),
+    ).toEqual([
+      ['local-primary', 'failed', 'AI_PROVIDER_AUTH_ERROR'],
+      ['local-fallback', 'success', null],
+    ]);
+    expect(body.result.selectedProvider).toBe('local-fallback');
+    const both = await adminRequest(t, 'POST', '/api/admin/ai-runtime/dry-run', {
+      role: 'judge',
+      prompt: 'p',
+      simulateFailures: ['local-primary@default', 'local-fallback'],
+    });
+    expect(both.statusCode).toBe(200);
+    expect(both.json().result).toMatchObject({ failed: true, output: null, selectedProvider: null });
+    const profiles = (await adminRequest(t, 'GET', '/api/admin/ai-runtime/profiles')).json();
+    expect(
+      profiles.providers.map((p: { circuit: string; lastFailureCode: string | null }) => [
+        p.circuit,
+        p.lastFailureCode,
+      ]),
+    ).toEqual([
+      ['closed', null],
+      ['closed', null],
+    ]);
+  });
+
+  it('providersOverride replaces the chain', async () => {
+    const res = await adminRequest(t, 'POST', '/api/admin/ai-runtime/dry-run', {
+      role: 'maker',
+      prompt: 'p',
+      providersOverride: ['local-fallback'],
+    });
+    expect(res.json().result.attempts.map((a: { provider: string }) => a.provider)).toEqual([
+      'local-fallback',
+    ]);
+  });
+
+  it.each([
+    [{ prompt: 'p' }, 'AI_RUNTIME_INVALID_ROLE'],
+    [{ role: 'Critic', prompt: 'p' }, 'AI_RUNTIME_INVALID_ROLE'],
+    [{ role: 'observer', prompt: 'p' }, 'AI_RUNTIME_INVALID_ROLE'],
+    [{ role: 'critic' }, 'AI_RUNTIME_INVALID_PROMPT'],
+    [{ role: 'critic', prompt: '   ' }, 'AI_RUNTIME_INVALID_PROMPT'],
+    [{ role: 'critic', prompt: 'x'.repeat(4001) }, 'AI_RUNTIME_INVALID_PROMPT'],
+    [{ role: 'critic', prompt: 42 }, 'AI_RUNTIME_INVALID_PROMPT'],
+    [{ role: 'critic', prompt: 'p', timeoutMs: 0 }, 'AI_RUNTIME_INVALID_TIMEOUT'],
+    [{ role: 'critic', prompt: 'p', timeoutMs: 120001 }, 'AI_RUNTIME_INVALID_TIMEOUT'],
+    [{ role: 'critic', prompt: 'p', timeoutMs: 1.5 }, 'AI_RUNTIME_INVALID_TIMEOUT'],
+    [{ role: 'critic', prompt: 'p', timeoutMs: '12000' }, 'AI_RUNTIME_INVALID_TIMEOUT'],
+    [{ role: 'critic', prompt: 'p', providersOverride: ['nope'] }, 'AI_RUNTIME_INVALID_INPUT'],
+    [
+      { role: 'critic', prompt: 'p', providersOverride: Array(11).fill('local-primary') },
+      'AI_RUNTIME_INVALID_INPUT',
+    ],
+    [{ role: 'critic', prompt: 'p', simulateFailures: ['local-primary@ghost'] }, 'AI_RUNTIME_INVALID_INPUT'],
+    [
+      { role: 'critic', prompt: 'p', simulateFailures: [{ provider: 'local-primary', code: 'BOOM' }] },
+      'AI_RUNTIME_INVALID_INPUT',
+    ],
+    [
+      { role: 'critic', prompt: 'p', simulateFailures: Array(11).fill('local-primary') },
+      'AI_RUNTIME_INVALID_INPUT',
+    ],
+    [{ role: 'critic', prompt: 'p', correlationId: '' }, 'AI_RUNTIME_INVALID_INPUT'],
+    [{ role: 'critic', prompt: 'p', live: 'yes' }, 'AI_RUNTIME_INVALID_INPUT'],
+    [{ role: 'critic', prompt: 'p', temperature: 0.2 }, 'AI_RUNTIME_DRY_RUN_INVALID_FIELDS'],
+    [['critic'], 'AI_RUNTIME_DRY_RUN_INVALID_FIELDS'],
+  ])('dry-run %j → 400 %s', async (body, code) => {
+    const res = await adminRequest(t, 'POST', '/api/admin/ai-runtime/dry-run', body);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: code, requestId: expect.any(String) });
+  });
+
+  it('an empty body is a 400, malformed JSON is INVALID_JSON, unknown query keys are rejected', async () => {
+    const empty = await t.gateway.app.inject({
+      method: 'POST',
+      url: '/api/admin/ai-runtime/dry-run',
+      headers: { 'x-admin-token': TEST_TOKENS.admin },
+    });
+    expect(empty.json().error).toBe('AI_RUNTIME_DRY_RUN_INVALID_FIELDS');
+    const broken = await t.gateway.app.inject({
+      method: 'POST',
+      url: '/api/admin/ai-runtime/dry-run',
+      headers: { 'x-admin-token': TEST_TOKENS.admin, 'content-type': 'application/json' },
+      payload: '{"role":',
+    });
+    expect(broken.statusCode).toBe(400);
+    expect(broken.json().error).toBe('INVALID_JSON');
+    expect((await adminRequest(t, 'GET', '/api/admin/ai-runtime/health?verbose=1')).json().error).toBe(
+      'ADMIN_INVALID_QUERY',
+    );
+  });
+
+  it('GETs need read, dry-run needs operate', async () => {
+    expect(
+      (await adminRequest(t, 'GET', '/api/admin/ai-runtime/health', undefined, TEST_TOKENS.read)).statusCode,
+    ).toBe(200);
+    expect(
+      (await adminRequest(t, 'GET', '/api/admin/ai-runtime/profiles', undefined, TEST_TOKENS.read))
+        .statusCode,
+    ).toBe(200);
+    const denied = await adminRequest(
+      t,
+      'POST',
+      '/api/admin/ai-runtime/dry-run',
+      { role: 'critic', prompt: 'p' },
+      TEST_TOKENS.read,
+    );
+    expect(denied.statusCode).toBe(403);
+    expect(denied.json().error).toBe('ADMIN_TOKEN_SCOPE_DENIED');
+    const allowed = await adminRequest(
+      t,
+      'POST',
+      '/api/admin/ai-runtime/dry-run',
+      { role: 'critic', prompt: 'p' },
+      TEST_TOKENS.operate,
+    );
+    expect(allowed.statusCode).toBe(200);
+    expect(
+      (await t.gateway.app.inject({ method: 'GET', url: '/api/admin/ai-runtime/health' })).statusCode,
+    ).toBe(401);
+  });
+});
+
+describe('AI runtime endpoints with network providers (mock provider)', () => {
+  let t: TestGateway;
+  let mock: MockProvider;
+  const key = 'sk-live-secret-never-logged';
+  beforeAll(async () => {
+    mock = await startMockProvider();
+    const provider = (id: string, model: string) => ({
+      [`AI_RUNTIME_${id}_KIND`]: 'openai',
+      [`AI_RUNTIME_${id}_ENDPOINT`]: `${mock.url}/v1`,
+      [`AI_RUNTIME_${id}_API_KEY`]: key,
+      [`AI_RUNTIME_${id}_MODEL`]: model,
+    });
+    t = await startTestGateway({
+      env: {
+        AI_RUNTIME_USE_HTTP_ADAPTERS: 'true',
+        AI_RUNTIME_MAX_RETRIES_PER_PROVIDER: '0',
+        AI_CRITIC_MODEL_CHAIN: 'down-a,down-b',
+        AI_MAKER_MODEL_CHAIN: 'up,local-fallback',
+        ...provider('DOWN_A', 'mock-status-503'),
+        ...provider('DOWN_B', 'mock-status-500'),
+        ...provider('UP', 'gpt-mock'),
+      },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await mock?.close();
+  });
+
+  it('dry-run simulates network providers unless live: true', async () => {
+    const before = mock.stats.requests;
+    const simulated = (
+      await adminRequest(t, 'POST', '/api/admin/ai-runtime/dry-run', { role: 'maker', prompt: 'p' })
+    ).json();
+    expect(mock.stats.requests).toBe(before);
+    expect(simulated.result).toMatchObject({
+      failed: false,
+      mode: 'deterministic',
+      selectedProvider: 'up',
+      selectedModel: 'deterministic',
+      live: false,
+    });
+    const live = (
+      await adminRequest(t, 'POST', '/api/admin/ai-runtime/dry-run', {
+        role: 'maker',
+        prompt: 'p',
+        live: true,
+      })
+    ).json();
+    expect(mock.stats.requests).toBe(before + 1);
+    expect(live.result).toMatchObject({
+      failed: false,
+      mode: 'live',
+      selectedProvider: 'up',
+      selectedModel: 'gpt-mock',
+      live: true,
+    });
+  });
+
+  it("health is degraded when a role's whole chain is cooling down; dry-run still answers 200", async () => {
+    const run = await t.gateway.runtime.runRole({ role: 'critic', prompt: 'p' });
+    expect(run.attempts.map((a) => a.errorCode)).toEqual([
+      'AI_PROVIDER_UNAVAILABLE',
+      'AI_PROVIDER_HTTP_ERROR',
+    ]);
+    const health = (await adminRequest(t, 'GET', '/api/admin/ai-runtime/health')).json();
+    expect(health.summary).toMatchObject({
+      health: 'degraded',
+      rolesBlocked: 1,
+      providersCoolingDown: 2,
+      providerCount: 5,
+    });
+    expect(health.roleStates.find((r: { role: string }) => r.role === 'critic')).toMatchObject({
+      hasAvailableProvider: false,
+      availableProviders: [],
+      blockedProviders: ['down-a', 'down-b'],
+    });
+    const downB = health.providers.find((p: { provider: string }) => p.provider === 'down-b');
+    expect(downB).toMatchObject({
+      circuit: 'open',
+      coolingDown: true,
+      reason: 'http_500',
+      lastFailureCode: 'AI_PROVIDER_HTTP_ERROR',
+    });
+    const dry = await adminRequest(t, 'POST', '/api/admin/ai-runtime/dry-run', {
+      role: 'critic',
+      prompt: 'p',
+      live: true,
+    });
+    expect(dry.statusCode).toBe(200);
+    expect(dry.json().result.attempts.map((a: { status: string }) => a.status)).toEqual([
+      'skipped_cooldown',
+      'skipped_cooldown',
+    ]);
+    expect(dry.json().result.failed).toBe(true);
+  });
+
+  it('never exposes the API key in payloads or logs', async () => {
+    const payloads = await Promise.all([
+      adminRequest(t, 'GET', '/api/admin/ai-runtime/health'),
+      adminRequest(t, 'GET', '/api/admin/ai-runtime/profiles'),
+      adminRequest(t, 'POST', '/api/admin/ai-runtime/dry-run', { role: 'critic', prompt: 'p', live: true }),
+    ]);
+    for (const res of payloads) expect(res.body).not.toContain(key);
+    expect(t.logs.join('\n')).not.toContain(key);
+  });
+});
