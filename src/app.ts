@@ -98,7 +98,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     registerHealthRoutes(app, { version, startedAt, readiness });
     registerSessionRoutes(app, sessions);
     registerAdminRoutes(app, audit);
-    const runtime = new AiRuntime({ definition: loadRuntimeDefinition(config), redis });
+    const runtime = new AiRuntime({ definition: loadRuntimeDefinition(config), redis, logger: app.log });
     cleanups.push(() => runtime.close());
     registerRuntimeRoutes(app, runtime);
     await app.ready();

@@ -25,6 +25,8 @@ export interface AiRuntimeOptions {
   /** Replaces the adapters of some kinds (benchmarks compare a bare client). */
   adapters?: Partial<Record<ProviderKind, ProviderAdapter>>;
   onAttempt?: (role: Role, attempt: RunAttempt) => void;
+  /** Warned (at most every 10 s) when the circuit store fails and calls fail open. */
+  logger?: { warn(obj: object, msg: string): void };
 }
 
 /**
@@ -49,6 +51,15 @@ export class AiRuntime {
       cooldownMs: definition.settings.cooldownMs,
       probeLeaseMs: Math.max(2 * definition.settings.attemptTimeoutMs, 1000),
     });
+    let lastWarn = Number.NEGATIVE_INFINITY;
+    this.breaker.onStoreError = (error) => {
+      if (Date.now() - lastWarn < 10_000) return;
+      lastWarn = Date.now();
+      options.logger?.warn(
+        { err: { message: (error as Error)?.message } },
+        'circuit store unavailable; failing open',
+      );
+    };
     this.upstream = new UpstreamClient({ httpTimeoutMs: definition.settings.httpTimeoutMs });
     const adapters = {
       ...createProviderRegistry({
@@ -87,6 +98,7 @@ export class AiRuntime {
     return {
       ...healthSnapshot(this.definition, states, this.clock.now()),
       circuitStore: this.breaker.store.kind,
+      circuitStoreError: this.breaker.storeError,
       httpAdapters: this.definition.settings.useHttpAdapters,
     };
   }

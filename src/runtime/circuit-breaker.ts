@@ -76,7 +76,37 @@ export class CircuitBreaker implements CircuitGate {
     this.maxCooldownMs = policy.maxCooldownMs ?? policy.cooldownMs * 16;
   }
 
+  /** Last circuit store failure (Redis down); calls fail open meanwhile and health reports it. */
+  storeError: string | null = null;
+  /** Told about store failures (logging); must not throw. */
+  onStoreError: (error: unknown) => void = () => undefined;
+
+  private async guarded<T>(work: () => Promise<T>, fallback: T): Promise<T> {
+    try {
+      const result = await work();
+      this.storeError = null;
+      return result;
+    } catch (error) {
+      // A circuit store outage must not stop role runs: fail open (try the provider) and say so in health.
+      this.storeError = (error as Error)?.message ?? String(error);
+      this.onStoreError(error);
+      return fallback;
+    }
+  }
+
   acquire(key: string): Promise<CircuitDecision> {
+    return this.guarded(() => this.acquireFromStore(key), { allowed: true, probe: false });
+  }
+
+  success(key: string): Promise<void> {
+    return this.guarded(() => this.successInStore(key), undefined);
+  }
+
+  failure(key: string, failure: CircuitFailure): Promise<void> {
+    return this.guarded(() => this.failureInStore(key, failure), undefined);
+  }
+
+  private acquireFromStore(key: string): Promise<CircuitDecision> {
     const now = this.clock.now();
     return this.store.update<CircuitDecision>(key, now, (current) => {
       if (!current || current.phase === 'closed')
@@ -96,7 +126,7 @@ export class CircuitBreaker implements CircuitGate {
     });
   }
 
-  async success(key: string): Promise<void> {
+  private async successInStore(key: string): Promise<void> {
     await this.store.update(key, this.clock.now(), (current) => {
       if (!current || (current.phase === 'closed' && current.failureCount === 0))
         return { next: 'keep', result: 0 };
@@ -104,7 +134,7 @@ export class CircuitBreaker implements CircuitGate {
     });
   }
 
-  async failure(key: string, failure: CircuitFailure): Promise<void> {
+  private async failureInStore(key: string, failure: CircuitFailure): Promise<void> {
     const now = this.clock.now();
     await this.store.update(key, now, (current) => {
       if (failure.code === 'AI_PROVIDER_BAD_REQUEST') {
@@ -146,7 +176,10 @@ export class CircuitBreaker implements CircuitGate {
   /** Current views of many circuits (health, profiles). */
   async views(keys: readonly string[]): Promise<CircuitView[]> {
     const now = this.clock.now();
-    const states = await this.store.getMany(keys);
+    const states = await this.guarded(
+      () => this.store.getMany(keys),
+      keys.map(() => undefined),
+    );
     return states.map((state) => viewOf(state, now));
   }
 
