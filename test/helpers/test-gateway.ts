@@ -25,6 +25,8 @@ export interface TestGatewayOptions {
   listen?: boolean;
   /** Reuse a database (restart tests); otherwise a fresh one is created and dropped on close. */
   db?: TestDatabase;
+  /** Connect to REDIS_URL when the suite has one (opt-in: Redis state is shared by concurrent test files). */
+  redis?: boolean;
 }
 
 /** A gateway on a fresh test database, with logs captured for secret-leak checks. */
@@ -46,6 +48,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       { id: 'reader', token: TEST_TOKENS.read, scopes: ['read'] },
       { id: 'operator', token: TEST_TOKENS.operate, scopes: ['operate'] },
     ]),
+    ...(options.redis && process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
     ...options.env,
   });
   const gateway = await createGateway({ config, database: db.database, logStream });

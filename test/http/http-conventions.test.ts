@@ -6,7 +6,7 @@ const S = '/api/admin/agent-gateway/sessions';
 describe('HTTP conventions', () => {
   let t: TestGateway;
   beforeAll(async () => {
-    t = await startTestGateway({ env: { AGW_BODY_LIMIT_BYTES: '2048' } });
+    t = await startTestGateway({ env: { AGW_BODY_LIMIT_BYTES: '2048' }, redis: true });
   });
   afterAll(async () => t?.close());
 
