@@ -10,13 +10,22 @@ import { Readiness } from './health/readiness.js';
 import { createRedisClient } from './health/redis-client.js';
 import { AdminAuth } from './http/admin-auth.js';
 import { registerAdminRoutes } from './http/routes/admin-routes.js';
+import { registerDraftRoutes } from './http/routes/draft-routes.js';
 import { registerHealthRoutes } from './http/routes/health-routes.js';
 import { registerRuntimeRoutes } from './http/routes/runtime-routes.js';
 import { registerSessionRoutes } from './http/routes/session-routes.js';
+import { registerStreamRoutes } from './http/routes/stream-routes.js';
 import { type AppServer, createServer, type RouteSummary } from './http/server.js';
+import { JobQueue } from './jobs/job-queue.js';
+import { jobQueues } from './jobs/queues.js';
+import { DRAFT_CYCLE_QUEUE, DraftCycle } from './orchestration/draft-cycle.js';
+import { Orchestrator } from './orchestration/orchestrator.js';
+import { REPLY_QUEUE, type ReplyJob, ReplyWorker, replyAppendHook } from './orchestration/reply-worker.js';
+import { SWEEPER_QUEUE, Sweeper } from './orchestration/sweeper.js';
 import { AiRuntime } from './runtime/ai-runtime.js';
 import { loadRuntimeDefinition } from './runtime/runtime-config.js';
 import { SessionCache } from './sessions/session-cache.js';
+import { SessionEventBus } from './sessions/session-event-bus.js';
 import { SessionService } from './sessions/session-service.js';
 import { version } from './version.js';
 
@@ -32,6 +41,9 @@ export interface Gateway {
   config: Config;
   database: Database;
   sessions: SessionService;
+  orchestrator: Orchestrator;
+  sweeper: Sweeper;
+  jobs: JobQueue;
   /** The AI runtime: role runs, circuits, health, dry-run. */
   runtime: AiRuntime;
   /** Every registered route with its admin scope. */
@@ -101,6 +113,47 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const runtime = new AiRuntime({ definition: loadRuntimeDefinition(config), redis, logger: app.log });
     cleanups.push(() => runtime.close());
     registerRuntimeRoutes(app, runtime);
+
+    const bus = new SessionEventBus(database);
+    await bus.start();
+    cleanups.push(() => bus.stop());
+    const jobs = await JobQueue.start(database, app.log, jobQueues);
+    cleanups.push(() => jobs.stop());
+    sessions.setAppendHook(replyAppendHook(jobs, config.replyTypes));
+    const cycle = new DraftCycle({ database, sessions, runtime });
+    const replies = new ReplyWorker({
+      database,
+      sessions,
+      runtime,
+      contextEvents: config.replyContextEvents,
+    });
+    const sweeper = new Sweeper(
+      { database, sessions, jobs },
+      {
+        idleCloseMinutes: config.idleCloseMinutes,
+        archiveRetentionDays: config.archiveRetentionDays,
+        staleRunMinutes: config.staleRunMinutes,
+      },
+    );
+    await jobs.work<{ runId: string }>(DRAFT_CYCLE_QUEUE, config.workerConcurrency, (job) =>
+      cycle.execute(job.data.runId),
+    );
+    await jobs.work<ReplyJob>(REPLY_QUEUE, config.workerConcurrency, (job) => replies.handle(job.data));
+    await jobs.work(SWEEPER_QUEUE, 1, async () => {
+      const report = await sweeper.sweep();
+      if (report.closedIdle || report.purgedArchived || report.requeuedRuns)
+        app.log.info({ sweep: report }, 'sweeper acted');
+    });
+    await jobs.schedule(SWEEPER_QUEUE, config.sweeperCron);
+    const orchestrator = new Orchestrator({
+      database,
+      sessions,
+      jobs,
+      bus,
+      enabled: config.orchestrationEnabled,
+    });
+    registerDraftRoutes(app, { database, orchestrator, defaultWaitMs: config.defaultWaitMs });
+    registerStreamRoutes(app, { database, sessions, bus });
     await app.ready();
 
     let closing: Promise<void> | undefined;
@@ -109,6 +162,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       config,
       database,
       sessions,
+      orchestrator,
+      sweeper,
+      jobs,
       runtime,
       routes,
       generatedAdminToken: generated,
@@ -116,8 +172,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         return app.listen({ host: config.host, port: config.port });
       },
       close() {
+        // HTTP first (stop accepting, finish in-flight, end live streams), then workers, listeners and pools.
         closing ??= (async () => {
-          for (const cleanup of cleanups.reverse()) await cleanup();
+          await app.close();
+          for (const cleanup of cleanups.reverse())
+            await cleanup().catch((error) => app.log.warn({ err: error }, 'close step failed'));
           await opened.close();
         })();
         return closing;

@@ -165,6 +165,51 @@ export const settings = {
     parse: integer({ min: 0, max: 100000 }),
     default: 1000,
   }),
+  replyTypes: setting({
+    env: 'AGENT_GATEWAY_REPLY_TYPES',
+    group: 'Sessions',
+    description:
+      'Event types that ask the addressed role (`toRole` = author/critic/maker/judge) for a reply; the reply is appended as `agent_reply`.',
+    parse: csv(text({ pattern: /^[a-z0-9][a-z0-9._:-]{0,119}$/ })),
+    default: ['observer_message'],
+    defaultText: '`observer_message`',
+  }),
+  replyContextEvents: setting({
+    env: 'AGENT_GATEWAY_REPLY_CONTEXT_EVENTS',
+    group: 'Sessions',
+    description: 'How many recent timeline events a reply job gives the answering role as context.',
+    parse: integer({ min: 1, max: 200 }),
+    default: 20,
+  }),
+  sweeperCron: setting({
+    env: 'AGENT_GATEWAY_SWEEPER_CRON',
+    group: 'Sessions',
+    description:
+      'Cron schedule of the sweeper (idle close, archive retention, re-queue of stalled runs); one replica acts per tick.',
+    parse: text({ pattern: /^\S+( \S+){4,5}$/ }),
+    default: '* * * * *',
+  }),
+  workerConcurrency: setting({
+    env: 'AGENT_ORCHESTRATION_WORKER_CONCURRENCY',
+    group: 'Orchestration',
+    description: 'Draft-cycle and reply jobs this replica works on at once.',
+    parse: integer({ min: 1, max: 1000 }),
+    default: 50,
+  }),
+  staleRunMinutes: setting({
+    env: 'AGENT_ORCHESTRATION_STALE_RUN_MINUTES',
+    group: 'Orchestration',
+    description: 'A run with no progress for this long (its worker died) is re-queued by the sweeper.',
+    parse: integer({ min: 1, max: 1440 }),
+    default: 5,
+  }),
+  defaultWaitMs: setting({
+    env: 'AGENT_ORCHESTRATION_DEFAULT_WAIT_MS',
+    group: 'Orchestration',
+    description: 'How long a synchronous orchestrate request waits for the cycle before answering 202.',
+    parse: integer({ min: 0, max: 300000 }),
+    default: 30000,
+  }),
   orchestrationEnabled: setting({
     env: 'AGENT_ORCHESTRATION_ENABLED',
     group: 'Orchestration',

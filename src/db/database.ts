@@ -12,6 +12,8 @@ export type Executor = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface Database {
   readonly kind: 'pglite' | 'postgres';
   readonly orm: Executor;
+  /** What pg-boss connects through: the PGlite instance (one access path) or the server URL (its own pool). */
+  readonly jobBackend: { kind: 'pglite'; client: unknown } | { kind: 'postgres'; url: string };
   transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T>;
   /** Throws when the database does not answer `select 1` within `timeoutMs`. */
   ping(timeoutMs: number): Promise<void>;

@@ -23,6 +23,7 @@ export async function openPgliteDatabase(options: PgliteOptions = {}): Promise<D
   return {
     kind: 'pglite',
     orm,
+    jobBackend: { kind: 'pglite', client },
     transaction: (fn) => (orm as unknown as { transaction: Database['transaction'] }).transaction(fn),
     async ping(timeoutMs) {
       await withTimeout(orm.execute(sql`select 1`), timeoutMs, 'PGlite');

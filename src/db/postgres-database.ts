@@ -68,6 +68,7 @@ export function openPostgresDatabase(options: PostgresOptions): Database {
   return {
     kind: 'postgres',
     orm,
+    jobBackend: { kind: 'postgres', url: options.url },
     transaction: (fn) => (orm as unknown as { transaction: Database['transaction'] }).transaction(fn),
     async ping(timeoutMs) {
       await withTimeout(orm.execute(sql`select 1`), timeoutMs, 'PostgreSQL');

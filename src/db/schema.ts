@@ -116,3 +116,87 @@ export const auditLog = pgTable(
   },
   (t) => [index('audit_log_created_idx').on(t.createdAt)],
 );
+
+/** Drafts the agents work on; `revision` is the latest revision number. */
+export const drafts = pgTable(
+  'drafts',
+  {
+    id: uuid('id').primaryKey(),
+    title: text('title').notNull(),
+    body: text('body').notNull(),
+    context: jsonb('context'),
+    revision: integer('revision').notNull().default(1),
+    createdAt: tz('created_at').notNull().default(sql`clock_timestamp()`),
+    updatedAt: tz('updated_at').notNull().default(sql`clock_timestamp()`),
+  },
+  (t) => [index('drafts_updated_idx').on(t.updatedAt.desc(), t.id.desc())],
+);
+
+/** Every revision of a draft: 1 at creation, then one per judge `merge` verdict. */
+export const draftRevisions = pgTable(
+  'draft_revisions',
+  {
+    draftId: uuid('draft_id').notNull(),
+    revision: integer('revision').notNull(),
+    title: text('title').notNull(),
+    body: text('body').notNull(),
+    source: text('source').notNull(),
+    runId: uuid('run_id'),
+    verdict: jsonb('verdict'),
+    createdAt: tz('created_at').notNull().default(sql`clock_timestamp()`),
+  },
+  (t) => [primaryKey({ columns: [t.draftId, t.revision] })],
+);
+
+/** A durable draft cycle (critic → maker → judge); the pg-boss job carries only its id. */
+export const orchestrationRuns = pgTable(
+  'orchestration_runs',
+  {
+    id: uuid('id').primaryKey(),
+    sessionId: text('session_id').notNull(),
+    draftId: uuid('draft_id').notNull(),
+    channel: text('channel').notNull(),
+    externalSessionId: text('external_session_id'),
+    promptSeed: text('prompt_seed'),
+    metadata: jsonb('metadata').notNull().default(sql`'{}'::jsonb`),
+    status: text('status').notNull(),
+    nextStep: integer('next_step').notNull().default(0),
+    verdict: jsonb('verdict'),
+    error: text('error'),
+    attempts: integer('attempts').notNull().default(0),
+    createdAt: tz('created_at').notNull().default(sql`clock_timestamp()`),
+    updatedAt: tz('updated_at').notNull().default(sql`clock_timestamp()`),
+    finishedAt: tz('finished_at'),
+  },
+  (t) => [
+    index('orchestration_runs_status_idx').on(t.status, t.updatedAt),
+    index('orchestration_runs_session_idx').on(t.sessionId),
+  ],
+);
+
+/** Exactly-once steps: the (run, step) key is inserted in the same transaction as the step's event. */
+export const orchestrationSteps = pgTable(
+  'orchestration_steps',
+  {
+    runId: uuid('run_id').notNull(),
+    stepIndex: integer('step_index').notNull(),
+    role: text('role').notNull(),
+    prompt: text('prompt').notNull(),
+    result: jsonb('result').notNull(),
+    eventSeq: integer('event_seq').notNull(),
+    createdAt: tz('created_at').notNull().default(sql`clock_timestamp()`),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.stepIndex] })],
+);
+
+/** One reply per (session, triggering event): inserted in the same transaction as the `agent_reply` event. */
+export const agentReplies = pgTable(
+  'agent_replies',
+  {
+    sessionId: text('session_id').notNull(),
+    inReplyToSeq: integer('in_reply_to_seq').notNull(),
+    replySeq: integer('reply_seq').notNull(),
+    createdAt: tz('created_at').notNull().default(sql`clock_timestamp()`),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.inReplyToSeq] })],
+);

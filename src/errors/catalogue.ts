@@ -78,6 +78,14 @@ export const errorCatalogue = {
     summary: 'The role `system` is written only by the gateway itself.',
   },
 
+  // Drafts and orchestration
+  DRAFT_NOT_FOUND: { status: 404, summary: 'No draft has this id.' },
+  AGENT_ORCHESTRATION_DISABLED: {
+    status: 503,
+    summary: 'Orchestration is switched off (AGENT_ORCHESTRATION_ENABLED=false); nothing was started.',
+  },
+  ORCHESTRATION_RUN_NOT_FOUND: { status: 404, summary: 'No orchestration run has this id.' },
+
   // AI runtime: dry-run input
   AI_RUNTIME_INVALID_ROLE: {
     status: 400,

@@ -42,6 +42,9 @@ export interface CreateSessionInput {
 
 export type Source = 'db' | 'memory';
 
+/** Runs inside the append transaction (e.g. enqueue a reply job that commits with the event). */
+export type AppendHook = (tx: Executor, event: SessionEvent, session: SessionRecord) => Promise<void>;
+
 export interface CompactionResult {
   session: SessionRecord;
   event: SessionEvent;
@@ -58,11 +61,17 @@ export class SessionService {
   private readonly database: Database;
   readonly cache: SessionCache;
   private readonly now: () => number;
+  private appendHook: AppendHook | undefined;
 
   constructor(private readonly options: SessionServiceOptions) {
     this.database = options.database;
     this.cache = options.cache;
     this.now = options.now ?? Date.now;
+  }
+
+  /** Set once at start by the composition root (the job queue starts after the session service). */
+  setAppendHook(hook: AppendHook | undefined): void {
+    this.appendHook = hook;
   }
 
   get staleMinutes(): number {
@@ -129,6 +138,7 @@ export class SessionService {
   async append(sessionId: string, input: NewEvent, tx?: Executor): Promise<SessionEvent> {
     const run = async (executor: Executor) => {
       const result = await appendEvent(executor, sessionId, input);
+      if (this.appendHook) await this.appendHook(executor, result.event, result.session);
       const trigger = this.options.autoCompactTrigger;
       if (trigger > 0 && result.session.eventCount > trigger) {
         const compaction = await this.compactLocked(

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { runMigrations } from '../../src/db/migrate.js';
 import { dumpPgliteTemplate, openPgliteDatabase } from '../../src/db/pglite-database.js';
+import { JobQueue } from '../../src/jobs/job-queue.js';
+import { jobQueues } from '../../src/jobs/queues.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -23,6 +25,9 @@ export default async function setup(project: TestProject): Promise<void> {
   await mkdir(dir, { recursive: true });
   const database = await openPgliteDatabase();
   await runMigrations(database);
+  // pg-boss installs its schema on first start (seconds on PGlite): do it once, in the template.
+  const jobs = await JobQueue.start(database, { warn: () => undefined, error: () => undefined }, jobQueues);
+  await jobs.stop();
   const dump = await dumpPgliteTemplate(database);
   await database.close();
   const file = join(dir, `pglite-template-${process.pid}.tar`);

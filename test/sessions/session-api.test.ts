@@ -79,7 +79,7 @@ describe('sessions API', () => {
       const res = await append(s.id, {
         fromRole: 'observer',
         toRole: 'author',
-        type: 'observer_message',
+        type: 'observer_note',
         payload: { text },
       });
       expect(res.statusCode).toBe(201);
@@ -119,7 +119,7 @@ describe('sessions API', () => {
     const summary = (await get(`${S}/${s.id}/summary?source=db`)).json();
     expect(summary.source).toBe('db');
     expect(summary.summary.totals).toMatchObject({ eventCount: 4, uniqueEventTypes: 2, uniqueRoles: 2 });
-    expect(summary.summary.byType).toEqual({ observer_message: 3, critique: 1 });
+    expect(summary.summary.byType).toEqual({ observer_note: 3, critique: 1 });
     expect(summary.summary.byRole).toEqual({ observer: 3, critic: 1 });
     expect(summary.summary.providerUsage).toEqual({ 'local-primary': 1 });
     expect(summary.summary.attemptStatus).toEqual({ success: 1, failed: 1, skipped_cooldown: 0 });

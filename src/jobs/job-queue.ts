@@ -1,0 +1,125 @@
+import { sql } from 'drizzle-orm';
+import { fromDrizzle, fromPglite, PgBoss } from 'pg-boss';
+import type { Database, Executor } from '../db/database.js';
+
+export interface JobQueueLogger {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface QueueDefinition {
+  name: string;
+  /** Attempts after the first failure. */
+  retryLimit: number;
+  retryDelaySeconds: number;
+  /** A job whose worker stops sending heartbeats for this long is failed and retried (min 10). */
+  heartbeatSeconds?: number;
+  expireInSeconds: number;
+}
+
+export interface Job<T> {
+  id: string;
+  data: T;
+  retryCount: number;
+}
+
+/**
+ * Durable jobs in PostgreSQL (pg-boss) with LISTEN/NOTIFY wake-ups. On PGlite it goes through the same PGlite
+ * instance as everything else; on a server it keeps its own small pool. Jobs can be enqueued inside a caller's
+ * Drizzle transaction, so a job exists if and only if the transaction that asked for it committed.
+ */
+export class JobQueue {
+  private constructor(
+    private readonly boss: PgBoss,
+    private readonly logger: JobQueueLogger,
+  ) {}
+
+  static async start(
+    database: Database,
+    logger: JobQueueLogger,
+    queues: QueueDefinition[],
+  ): Promise<JobQueue> {
+    const backend = database.jobBackend;
+    const boss =
+      backend.kind === 'pglite'
+        ? new PgBoss({
+            db: fromPglite(backend.client as Parameters<typeof fromPglite>[0]),
+            backend: 'pglite',
+            useListenNotify: true,
+          })
+        : new PgBoss({
+            connectionString: backend.url,
+            max: 4,
+            useListenNotify: true,
+            application_name: 'agent-gateway-jobs',
+          } as never);
+    boss.on('error', (error: Error) => logger.error({ err: { message: error.message } }, 'job queue error'));
+    await boss.start();
+    for (const queue of queues) {
+      const options = {
+        retryLimit: queue.retryLimit,
+        retryDelay: queue.retryDelaySeconds,
+        retryBackoff: true,
+        expireInSeconds: queue.expireInSeconds,
+        notify: true,
+        ...(queue.heartbeatSeconds ? { heartbeatSeconds: queue.heartbeatSeconds } : {}),
+      };
+      const existing = await boss.getQueue(queue.name);
+      if (existing) await boss.updateQueue(queue.name, options as never);
+      else await boss.createQueue(queue.name, options as never);
+    }
+    return new JobQueue(boss, logger);
+  }
+
+  /** Enqueues inside the caller's transaction (the job commits or rolls back with it). */
+  async sendInTransaction(
+    tx: Executor,
+    queue: string,
+    data: object,
+    options: { singletonKey?: string } = {},
+  ): Promise<string | null> {
+    return this.boss.send(queue, data, { ...options, db: fromDrizzle(tx as never, sql as never) });
+  }
+
+  async send(
+    queue: string,
+    data: object,
+    options: { singletonKey?: string; startAfterSeconds?: number } = {},
+  ): Promise<string | null> {
+    const { startAfterSeconds, ...rest } = options;
+    return this.boss.send(queue, data, {
+      ...rest,
+      ...(startAfterSeconds ? { startAfter: startAfterSeconds } : {}),
+    });
+  }
+
+  /** Runs `handler` for each job, up to `concurrency` at a time in this process. A throw retries the job. */
+  async work<T>(queue: string, concurrency: number, handler: (job: Job<T>) => Promise<void>): Promise<void> {
+    await this.boss.work<T>(
+      queue,
+      { localConcurrency: concurrency, batchSize: 1, pollingIntervalSeconds: 2 } as never,
+      async (jobs: Job<T>[]) => {
+        for (const job of jobs) {
+          try {
+            await handler(job);
+          } catch (error) {
+            this.logger.warn(
+              { err: { message: (error as Error).message }, queue, jobId: job.id },
+              'job failed; will retry',
+            );
+            throw error;
+          }
+        }
+      },
+    );
+  }
+
+  /** A cron schedule; pg-boss makes sure only one instance across replicas enqueues each tick. */
+  async schedule(queue: string, cron: string): Promise<void> {
+    await this.boss.schedule(queue, cron, {});
+  }
+
+  async stop(): Promise<void> {
+    await this.boss.stop({ graceful: true, timeout: 5000, close: true } as never);
+  }
+}
