@@ -47,18 +47,19 @@ export class UpstreamClient {
     signal: AbortSignal,
     describeError: (json: unknown) => ErrorBodyInfo,
   ): Promise<JsonResponse> {
-    const target = new URL(url);
+    const target = this.parse(url);
     try {
-      const res = await this.pool(target.origin).request({
+      const res = await target.pool.request({
         method: 'POST',
-        path: `${target.pathname}${target.search}`,
+        path: target.path,
         headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
         body: JSON.stringify(body),
         signal,
       });
-      const text = await readText(res.body, res.statusCode >= 300 ? maxErrorBodyBytes : Infinity);
+      const ok = res.statusCode >= 200 && res.statusCode < 300;
+      const text = ok ? await res.body.text() : await readText(res.body, maxErrorBodyBytes);
       const json = parseJson(text);
-      if (res.statusCode < 200 || res.statusCode >= 300) {
+      if (!ok) {
         const info =
           json === undefined ? { reason: null, message: text.slice(0, 200) || null } : describeError(json);
         throw failureFromStatus(provider, res.statusCode, res.headers, info);
@@ -69,7 +70,21 @@ export class UpstreamClient {
     }
   }
 
+  private readonly targets = new Map<string, { pool: Pool; path: string }>();
+
+  /** Endpoint URLs are few and fixed: parse each once (URL parsing costs more than the rest of a call's setup). */
+  private parse(url: string): { pool: Pool; path: string } {
+    let target = this.targets.get(url);
+    if (!target) {
+      const parsed = new URL(url);
+      target = { pool: this.pool(parsed.origin), path: `${parsed.pathname}${parsed.search}` };
+      if (this.targets.size < 1000) this.targets.set(url, target);
+    }
+    return target;
+  }
+
   async close(): Promise<void> {
+    this.targets.clear();
     const pools = [...this.pools.values()];
     this.pools.clear();
     await Promise.all(pools.map((pool) => pool.destroy().catch(() => undefined)));

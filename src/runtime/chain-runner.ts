@@ -6,6 +6,7 @@ import {
   ProviderFailure,
   type ProviderKind,
   type ProviderMode,
+  type ProviderTarget,
   type TokenUsage,
 } from '../providers/provider.js';
 import type { CircuitGate } from './circuit-breaker.js';
@@ -99,82 +100,58 @@ export class ChainRunner {
     const attemptLimit = request.attemptTimeoutMs ?? settings.attemptTimeoutMs;
     const messages = request.messages ?? [{ role: 'user' as const, content: request.prompt }];
     const attempts: RunAttempt[] = [];
-    const finish = (extra: Partial<RoleRunResult>): RoleRunResult => ({
-      role: request.role,
-      selectedProvider: null,
-      selectedAuthProfile: null,
-      selectedModel: null,
-      mode: null,
-      output: null,
-      failed: true,
-      usage: null,
-      latencyMs: Math.round(clock.now() - start),
-      attempts,
-      deadlineExceeded: false,
-      ...extra,
-    });
+    const role = request.role;
 
-    for (const providerId of request.providers ?? definition.chains[request.role]) {
+    for (const providerId of request.providers ?? definition.chains[role]) {
       const provider = definition.providers.get(providerId);
       if (!provider) continue;
       for (const profile of provider.profiles) {
-        if (request.signal?.aborted) return finish({});
-        if (clock.now() >= deadline) return finish({ deadlineExceeded: true });
+        if (request.signal?.aborted) return failedResult(role, clock.now() - start, attempts, false);
+        if (clock.now() >= deadline) return failedResult(role, clock.now() - start, attempts, true);
         const { target, mode, adapterKind } = attemptTarget(
           provider,
           profile,
           overrides.deterministicOnly === true,
         );
         const key = `${provider.id}@${profile.name}`;
-        const base = { provider: provider.id, authProfile: profile.name, model: target.model, mode };
         const decision = await gate.acquire(key);
         if (!decision.allowed) {
-          this.record(request.role, attempts, {
-            ...base,
-            status: 'skipped_cooldown',
-            latencyMs: null,
-            errorCode: null,
-            errorMessage: 'circuit open: cooling down',
-            httpStatus: null,
-            reason: null,
-          });
+          this.record(role, attempts, attemptRecord(target, mode, 'skipped_cooldown', null, null));
           continue;
         }
         const adapter = this.deps.adapters[adapterKind];
         const simulated = overrides.simulate?.(provider.id, profile.name);
         for (let retry = 0; ; retry++) {
           const remaining = deadline - clock.now();
-          if (remaining <= 0) return finish({ deadlineExceeded: true });
+          if (remaining <= 0) return failedResult(role, clock.now() - start, attempts, true);
           const timeoutMs = Math.min(attemptLimit, remaining);
           const t0 = clock.now();
           try {
-            const reply = await this.attempt(timeoutMs, request, async (signal) => {
-              if (simulated) throw await simulatedFailure(clock, provider.id, simulated, signal);
-              return adapter.complete(target, {
-                role: request.role,
-                messages,
-                signal,
-                maxOutputTokens: request.maxOutputTokens,
-              });
-            });
-            if (reply.output.trim() === '')
+            const reply = await this.attempt(timeoutMs, request.signal, (signal) =>
+              simulated
+                ? simulatedFailure(clock, provider.id, simulated, signal).then((failure) =>
+                    Promise.reject(failure),
+                  )
+                : adapter.complete(target, {
+                    role,
+                    messages,
+                    signal,
+                    maxOutputTokens: request.maxOutputTokens,
+                  }),
+            );
+            if (reply.output.trim() === '') {
               throw new ProviderFailure({
                 code: 'AI_PROVIDER_BAD_RESPONSE',
                 retryable: false,
                 message: `${provider.id} returned empty output`,
               });
-            this.record(request.role, attempts, {
-              ...base,
-              model: reply.model,
-              status: 'success',
-              latencyMs: Math.round(clock.now() - t0),
-              errorCode: null,
-              errorMessage: null,
-              httpStatus: null,
-              reason: null,
-            });
+            }
+            const record = attemptRecord(target, mode, 'success', clock.now() - t0, null);
+            record.model = reply.model;
+            this.record(role, attempts, record);
             await gate.success(key);
-            return finish({
+            return {
+              role,
               selectedProvider: provider.id,
               selectedAuthProfile: profile.name,
               selectedModel: reply.model,
@@ -182,21 +159,16 @@ export class ChainRunner {
               output: reply.output,
               failed: false,
               usage: reply.usage,
-            });
+              latencyMs: Math.round(clock.now() - start),
+              attempts,
+              deadlineExceeded: false,
+            };
           } catch (error) {
             const failure = toFailure(error, provider.id);
-            this.record(request.role, attempts, {
-              ...base,
-              status: 'failed',
-              latencyMs: Math.round(clock.now() - t0),
-              errorCode: failure.code,
-              errorMessage: failure.message,
-              httpStatus: failure.httpStatus,
-              reason: failure.reason,
-            });
-            if (request.signal?.aborted) return finish({});
+            this.record(role, attempts, attemptRecord(target, mode, 'failed', clock.now() - t0, failure));
+            if (request.signal?.aborted) return failedResult(role, clock.now() - start, attempts, false);
             const cutByDeadline = failure.code === 'AI_PROVIDER_TIMEOUT' && timeoutMs < attemptLimit;
-            if (cutByDeadline) return finish({ deadlineExceeded: true });
+            if (cutByDeadline) return failedResult(role, clock.now() - start, attempts, true);
             if (isRetryable(failure) && retry < settings.maxRetriesPerProvider) {
               const wait =
                 failure.retryAfterMs ?? backoffMs(retry, settings.maxRetryWaitMs, this.deps.random);
@@ -211,49 +183,99 @@ export class ChainRunner {
         }
       }
     }
-    return finish({});
+    return failedResult(role, clock.now() - start, attempts, false);
   }
 
-  /** Runs one call under an abortable timeout; the timer aborts the socket via the signal. */
-  private async attempt<T>(
+  /**
+   * Runs one call under an abortable timeout: the timer aborts the socket via the signal, and the race returns at
+   * the timeout even if an adapter ignored its signal. Hot path: no per-call Error unless it actually times out.
+   */
+  private attempt<T>(
     timeoutMs: number,
-    request: RunRoleRequest,
+    callerSignal: AbortSignal | undefined,
     call: (signal: AbortSignal) => Promise<T>,
-  ) {
+  ): Promise<T> {
     const controller = new AbortController();
-    const timeout = new ProviderFailure({
-      code: 'AI_PROVIDER_TIMEOUT',
-      retryable: false,
-      message: `no answer within ${timeoutMs} ms; the request was aborted`,
-    });
-    let rejectAbort: (reason: unknown) => void = () => undefined;
-    const aborted = new Promise<never>((_, reject) => {
-      rejectAbort = reject;
-    });
-    const onAbort = () => {
-      controller.abort(timeout);
-      rejectAbort(timeout);
-    };
-    const cancel = this.deps.clock.setTimer(timeoutMs, onAbort);
-    const onCallerAbort = () => {
-      controller.abort(request.signal?.reason);
-      rejectAbort(
-        new ProviderFailure({ code: 'AI_PROVIDER_ERROR', retryable: false, message: 'run cancelled' }),
+    return new Promise<T>((resolve, reject) => {
+      const cancel = this.deps.clock.setTimer(timeoutMs, () => {
+        const timeout = new ProviderFailure({
+          code: 'AI_PROVIDER_TIMEOUT',
+          retryable: false,
+          message: `no answer within ${timeoutMs} ms; the request was aborted`,
+        });
+        controller.abort(timeout);
+        reject(timeout);
+      });
+      const onCallerAbort = callerSignal
+        ? () => {
+            controller.abort(callerSignal.reason);
+            reject(
+              new ProviderFailure({ code: 'AI_PROVIDER_ERROR', retryable: false, message: 'run cancelled' }),
+            );
+          }
+        : undefined;
+      if (onCallerAbort) callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+      call(controller.signal).then(
+        (value) => {
+          cancel();
+          if (onCallerAbort) callerSignal?.removeEventListener('abort', onCallerAbort);
+          resolve(value);
+        },
+        (error: unknown) => {
+          cancel();
+          if (onCallerAbort) callerSignal?.removeEventListener('abort', onCallerAbort);
+          reject(error);
+        },
       );
-    };
-    request.signal?.addEventListener('abort', onCallerAbort, { once: true });
-    try {
-      return await Promise.race([call(controller.signal), aborted]);
-    } finally {
-      cancel();
-      request.signal?.removeEventListener('abort', onCallerAbort);
-    }
+    });
   }
 
   private record(role: Role, attempts: RunAttempt[], attempt: RunAttempt): void {
     attempts.push(attempt);
     this.deps.onAttempt?.(role, attempt);
   }
+}
+
+function attemptRecord(
+  target: ProviderTarget,
+  mode: ProviderMode,
+  status: RunAttempt['status'],
+  latencyMs: number | null,
+  failure: ProviderFailure | null,
+): RunAttempt {
+  return {
+    provider: target.provider,
+    authProfile: target.profile,
+    model: target.model,
+    mode,
+    status,
+    latencyMs: latencyMs === null ? null : Math.round(latencyMs),
+    errorCode: failure?.code ?? null,
+    errorMessage: failure?.message ?? (status === 'skipped_cooldown' ? 'circuit open: cooling down' : null),
+    httpStatus: failure?.httpStatus ?? null,
+    reason: failure?.reason ?? null,
+  };
+}
+
+function failedResult(
+  role: Role,
+  latencyMs: number,
+  attempts: RunAttempt[],
+  deadlineExceeded: boolean,
+): RoleRunResult {
+  return {
+    role,
+    selectedProvider: null,
+    selectedAuthProfile: null,
+    selectedModel: null,
+    mode: null,
+    output: null,
+    failed: true,
+    usage: null,
+    latencyMs: Math.round(latencyMs),
+    attempts,
+    deadlineExceeded,
+  };
 }
 
 function toFailure(error: unknown, provider: string): ProviderFailure {

@@ -56,6 +56,10 @@ const reasons: Record<ProviderErrorCode, string> = {
   AI_PROVIDER_ERROR: 'error',
 };
 
+// Shared settled promises for the hot path (a closed, never-failed circuit in memory).
+const allowedNow: Promise<CircuitDecision> = Promise.resolve(Object.freeze({ allowed: true, probe: false }));
+const doneNow: Promise<void> = Promise.resolve();
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /**
@@ -95,10 +99,12 @@ export class CircuitBreaker implements CircuitGate {
   }
 
   acquire(key: string): Promise<CircuitDecision> {
+    if (this.store.peek && this.store.peek(key) === undefined) return allowedNow;
     return this.guarded(() => this.acquireFromStore(key), { allowed: true, probe: false });
   }
 
   success(key: string): Promise<void> {
+    if (this.store.peek && this.store.peek(key) === undefined) return doneNow;
     return this.guarded(() => this.successInStore(key), undefined);
   }
 

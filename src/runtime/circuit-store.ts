@@ -36,6 +36,8 @@ export interface CircuitStore {
   ): Promise<T>;
   /** Removes every circuit (tests, and an operator reset later). */
   clear(): Promise<void>;
+  /** Synchronous read, when the store can (in-process): lets the breaker skip promises for closed circuits. */
+  peek?(key: string): CircuitState | undefined;
 }
 
 /** In-process circuits of one replica. Updates are synchronous, hence atomic. */
@@ -45,6 +47,10 @@ export class MemoryCircuitStore implements CircuitStore {
 
   async getMany(keys: readonly string[]): Promise<(CircuitState | undefined)[]> {
     return keys.map((key) => this.states.get(key));
+  }
+
+  peek(key: string): CircuitState | undefined {
+    return this.states.get(key);
   }
 
   async update<T>(key: string, _now: number, fn: (current: CircuitState | undefined) => CircuitUpdate<T>) {
