@@ -17,6 +17,9 @@ export interface QueueDefinition {
   expireInSeconds: number;
 }
 
+/** Dead workers (missed heartbeats) are noticed within seconds, not pg-boss's default minute. */
+const supervision = { superviseIntervalSeconds: 5, monitorIntervalSeconds: 5 };
+
 export interface Job<T> {
   id: string;
   data: T;
@@ -46,12 +49,14 @@ export class JobQueue {
             db: fromPglite(backend.client as Parameters<typeof fromPglite>[0]),
             backend: 'pglite',
             useListenNotify: true,
+            ...supervision,
           })
         : new PgBoss({
             connectionString: backend.url,
             max: 4,
             useListenNotify: true,
             application_name: 'agent-gateway-jobs',
+            ...supervision,
           } as never);
     boss.on('error', (error: Error) => logger.error({ err: { message: error.message } }, 'job queue error'));
     await boss.start();
