@@ -1,4 +1,4 @@
-import { ProviderFailure } from './provider.js';
+import { type CallSignal, ProviderFailure } from './provider.js';
 
 /** Parses `retry-after-ms` or `Retry-After` (seconds or an HTTP date) into milliseconds. */
 export function parseRetryAfter(
@@ -115,7 +115,7 @@ const unavailableCodes = new Set([
 const timeoutCodes = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
 /** Maps a transport error (refused, reset, aborted, undici timeouts) to a classified failure. */
-export function failureFromTransport(provider: string, error: unknown, signal: AbortSignal): ProviderFailure {
+export function failureFromTransport(provider: string, error: unknown, signal: CallSignal): ProviderFailure {
   if (error instanceof ProviderFailure) return error;
   const err = error as { code?: string; name?: string; message?: string; cause?: { code?: string } };
   const code = err?.code ?? err?.cause?.code;

@@ -3,12 +3,12 @@ import { DeterministicAdapter, type DeterministicScript } from './deterministic/
 import { GeminiAdapter } from './gemini/gemini-adapter.js';
 import { HttpAdapter } from './http/http-adapter.js';
 import { OpenAiAdapter } from './openai/openai-adapter.js';
-import type { ProviderAdapter, ProviderKind } from './provider.js';
+import type { CallSignal, ProviderAdapter, ProviderKind } from './provider.js';
 import type { UpstreamClient } from './upstream-client.js';
 
 export interface ProviderRegistryOptions {
   client: UpstreamClient;
-  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  sleep: (ms: number, signal?: CallSignal) => Promise<void>;
   deterministicScripts?: ReadonlyMap<string, DeterministicScript>;
 }
 

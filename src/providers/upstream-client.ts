@@ -1,5 +1,6 @@
 import { Pool } from 'undici';
 import { type ErrorBodyInfo, failureFromStatus, failureFromTransport } from './failure-classification.js';
+import type { CallSignal } from './provider.js';
 
 export interface UpstreamClientOptions {
   /** Socket-level bound on waiting for headers and between body bytes (AI_RUNTIME_HTTP_TIMEOUT_MS). */
@@ -44,7 +45,7 @@ export class UpstreamClient {
     url: string,
     headers: Record<string, string>,
     body: unknown,
-    signal: AbortSignal,
+    signal: CallSignal,
     describeError: (json: unknown) => ErrorBodyInfo,
   ): Promise<JsonResponse> {
     const target = this.parse(url);

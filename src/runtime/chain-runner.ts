@@ -1,4 +1,5 @@
 import {
+  AttemptSignal,
   type ChatMessage,
   isProviderFailure,
   type ProviderAdapter,
@@ -193,9 +194,9 @@ export class ChainRunner {
   private attempt<T>(
     timeoutMs: number,
     callerSignal: AbortSignal | undefined,
-    call: (signal: AbortSignal) => Promise<T>,
+    call: (signal: AttemptSignal) => Promise<T>,
   ): Promise<T> {
-    const controller = new AbortController();
+    const controller = new AttemptSignal();
     return new Promise<T>((resolve, reject) => {
       const cancel = this.deps.clock.setTimer(timeoutMs, () => {
         const timeout = new ProviderFailure({
@@ -215,7 +216,7 @@ export class ChainRunner {
           }
         : undefined;
       if (onCallerAbort) callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
-      call(controller.signal).then(
+      call(controller).then(
         (value) => {
           cancel();
           if (onCallerAbort) callerSignal?.removeEventListener('abort', onCallerAbort);

@@ -1,9 +1,11 @@
+import type { CallSignal } from '../providers/provider.js';
+
 /** Time and timers, injected so retry, timeout and circuit tests never sleep for real. */
 export interface Clock {
   /** Milliseconds; only differences matter, except for timestamps reported as ISO strings. */
   now(): number;
   /** Resolves after `ms`; rejects with `signal.reason` when the signal aborts first. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  sleep(ms: number, signal?: CallSignal): Promise<void>;
   /** Runs `fn` after `ms`; returns a cancel function. */
   setTimer(ms: number, fn: () => void): () => void;
 }
@@ -15,14 +17,16 @@ export const systemClock: Clock = {
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
       const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
+        if (signal instanceof AbortSignal) signal.removeEventListener('abort', onAbort);
+        else signal?.removeListener('abort', onAbort);
         resolve();
       }, ms);
       const onAbort = () => {
         clearTimeout(timer);
         reject(signal?.reason);
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal instanceof AbortSignal) signal.addEventListener('abort', onAbort, { once: true });
+      else signal?.once('abort', onAbort);
     });
   },
   setTimer(ms, fn) {

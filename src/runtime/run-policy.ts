@@ -1,4 +1,5 @@
 import {
+  type CallSignal,
   ProviderFailure,
   type ProviderKind,
   type ProviderMode,
@@ -55,7 +56,7 @@ export async function simulatedFailure(
   clock: Clock,
   provider: string,
   simulated: SimulatedFailure,
-  signal: AbortSignal,
+  signal: CallSignal,
 ): Promise<ProviderFailure> {
   if (simulated.latencyMs > 0) await clock.sleep(simulated.latencyMs, signal);
   return new ProviderFailure({

@@ -1,5 +1,6 @@
 import type { Role } from '../../runtime/roles.js';
 import {
+  type CallSignal,
   type ProviderAdapter,
   type ProviderCall,
   type ProviderErrorCode,
@@ -45,7 +46,7 @@ export class DeterministicAdapter implements ProviderAdapter {
   private readonly calls = new Map<string, number>();
 
   constructor(
-    private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>,
+    private readonly sleep: (ms: number, signal?: CallSignal) => Promise<void>,
     private readonly scripts: ReadonlyMap<string, DeterministicScript> = new Map(),
   ) {}
 
