@@ -267,3 +267,33 @@ describe('runRole against the mock provider over HTTP', () => {
     await runtime.close();
   });
 });
+
+describe('runRole cancellation', () => {
+  it('a cancelled run returns a failed result instead of throwing, aborts the socket and does not blame the provider', async () => {
+    const mock = await startMockProvider();
+    try {
+      const controller = new AbortController();
+      const { runtime } = testRuntime({
+        AI_RUNTIME_USE_HTTP_ADAPTERS: 'true',
+        AI_CRITIC_MODEL_CHAIN: 'upstream,local-fallback',
+        AI_RUNTIME_UPSTREAM_KIND: 'openai',
+        AI_RUNTIME_UPSTREAM_ENDPOINT: `${mock.url}/v1`,
+        AI_RUNTIME_UPSTREAM_API_KEY: 'k',
+        AI_RUNTIME_UPSTREAM_MODEL: 'mock-hang',
+      });
+      const requested = new Promise((resolve) => mock.events.once('request', resolve));
+      const closed = new Promise((resolve) => mock.events.once('client-abort', resolve));
+      const run = runtime.runRole({ role: 'critic', prompt: 'p', signal: controller.signal });
+      await requested;
+      controller.abort(new Error('client went away'));
+      const result = await run;
+      await closed;
+      expect(result).toMatchObject({ failed: true, output: null });
+      expect(result.attempts.map(brief)).toEqual(['upstream@default:failed:AI_PROVIDER_ERROR']);
+      expect((await runtime.profiles()).providers[0]?.circuit).toBe('closed');
+      await runtime.close();
+    } finally {
+      await mock.close();
+    }
+  });
+});

@@ -174,7 +174,11 @@ export class ChainRunner {
               const wait =
                 failure.retryAfterMs ?? backoffMs(retry, settings.maxRetryWaitMs, this.deps.random);
               if (wait <= settings.maxRetryWaitMs && clock.now() + wait < deadline) {
-                await clock.sleep(wait, request.signal);
+                try {
+                  await clock.sleep(wait, request.signal);
+                } catch {
+                  return failedResult(role, clock.now() - start, attempts, false); // the caller cancelled the run
+                }
                 continue;
               }
             }
