@@ -112,9 +112,46 @@ export class GatewayClient {
     }
     return { status: response.status, body: parsed };
   }
+
+  /** Reads a Server-Sent Events endpoint until the server ends the stream. */
+  async *stream(path: string): AsyncGenerator<StreamEvent> {
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (this.token) headers['x-admin-token'] = this.token;
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, { headers });
+    } catch (error) {
+      throw new UnreachableError(`cannot reach ${this.baseUrl}: ${(error as Error).message}`);
+    }
+    if (!response.ok || !response.body) throw new Error(`stream answered HTTP ${response.status}`);
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of response.body) {
+      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+      let index = buffer.indexOf('\n\n');
+      while (index >= 0) {
+        const block = buffer.slice(0, index);
+        buffer = buffer.slice(index + 2);
+        const event: StreamEvent = { id: undefined, type: undefined, data: '' };
+        for (const line of block.split('\n')) {
+          if (line.startsWith('id: ')) event.id = line.slice(4);
+          else if (line.startsWith('event: ')) event.type = line.slice(7);
+          else if (line.startsWith('data: ')) event.data += line.slice(6);
+        }
+        if (event.data) yield event;
+        index = buffer.indexOf('\n\n');
+      }
+    }
+  }
 }
 
 export class UnreachableError extends Error {}
+
+export interface StreamEvent {
+  id: string | undefined;
+  type: string | undefined;
+  data: string;
+}
 
 /** Prints an API error body as `CODE: message` (or the raw JSON with --json) and returns exit code 1. */
 export function reportApiError(io: CliIo, response: ApiResponse, json: boolean): number {

@@ -3,7 +3,14 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config/load-config.js';
 import { type CliIo, EXIT, processIo, UnreachableError, UsageError } from './cli-context.js';
+import { draftsCommand, draftsUsage, orchestrateCommand } from './commands/draft-commands.js';
 import { healthCommand } from './commands/health-command.js';
+import {
+  dryRunCommand,
+  mockProviderCommand,
+  profilesCommand,
+  runtimeUsage,
+} from './commands/runtime-commands.js';
 import { migrateCommand, serveCommand } from './commands/server-commands.js';
 import { sessionsCommand, sessionsUsage } from './commands/session-commands.js';
 
@@ -14,7 +21,18 @@ const commands: Record<string, Command> = {
   migrate: migrateCommand,
   health: healthCommand,
   sessions: sessionsCommand,
+  profiles: profilesCommand,
+  'dry-run': dryRunCommand,
+  'mock-provider': mockProviderCommand,
+  drafts: draftsCommand,
+  orchestrate: orchestrateCommand,
 };
+
+const indent = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
 
 export const usage = `agw — Agent Gateway command line
 
@@ -24,10 +42,9 @@ Server:
 
 Operations (talk to a running gateway):
   agw health                      /health + /ready + runtime summary
-${sessionsUsage
-  .split('\n')
-  .map((l) => `  ${l}`)
-  .join('\n')}
+${indent(sessionsUsage)}
+${indent(runtimeUsage)}
+${indent(draftsUsage)}
 
 Common flags: --api-base-url URL (env API_BASE_URL, default http://127.0.0.1:8080)
               --admin-token TOKEN (env ADMIN_API_TOKEN, else <AGW_DATA_DIR>/admin-token)

@@ -59,6 +59,42 @@ describe('agw CLI against a running gateway (as a subprocess)', () => {
     expect(again.stdout).toContain('already closed');
   });
 
+  it('drafts create/list/show and orchestrate (sync and --follow)', async () => {
+    const created = await agw([
+      'drafts',
+      'create',
+      '--title',
+      'CLI draft',
+      '--body',
+      "It's a draft",
+      '--json',
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    const draftId = JSON.parse(created.stdout).draft.id as string;
+    const list = await agw(['drafts', 'list']);
+    expect(list.stdout).toContain(draftId);
+    const show = await agw(['drafts', 'show', draftId]);
+    expect(JSON.parse(show.stdout).revisions).toHaveLength(1);
+    const sync = await agw(['orchestrate', '--draft', draftId, '--channel', 'cli-cycle']);
+    expect(sync.code, sync.stderr).toBe(0);
+    expect(sync.stdout).toMatch(/: completed verdict/);
+    const follow = await agw(['orchestrate', '--draft', draftId, '--follow']);
+    expect(follow.code, follow.stderr).toBe(0);
+    const order = [
+      'draft_cycle_started',
+      'draft_cycle_critic_completed',
+      'draft_cycle_maker_completed',
+      'draft_cycle_judge_completed',
+      'draft_cycle_completed',
+      'session_closed',
+    ];
+    const positions = order.map((type) => follow.stdout.indexOf(`  ${type}`));
+    expect(positions.every((p) => p > 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    const missing = await agw(['orchestrate']);
+    expect(missing.code).toBe(2);
+  });
+
   it('exit codes: API error 1, usage 2, unreachable 3', async () => {
     const missing = await agw(['sessions', 'status', 'ags-00000000-0000-0000-0000-000000000000']);
     expect(missing.code).toBe(1);
