@@ -1,0 +1,125 @@
+/**
+ * npm run bench:orchestrate — 200 concurrent draft cycles, every role on a mock provider answering in 100 ms, on real
+ * PostgreSQL (DATABASE_URL, default the local test server; a fresh database is created and dropped). Prints total wall
+ * time against the ideal (3 × 100 ms, all parallel) and per-step overhead (step event gap minus provider latency).
+ */
+import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import pg from 'pg';
+import { createGateway } from '../src/app.js';
+import { loadConfig } from '../src/config/load-config.js';
+import { queryRows } from '../src/db/database.js';
+import { startMockProvider } from '../src/mock-provider/mock-provider.js';
+
+const CYCLES = Number(process.env.BENCH_CYCLES ?? 200);
+const LATENCY_MS = 100;
+const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+function pct(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+const name = `agw_bench_${randomBytes(4).toString('hex')}`;
+const admin = new pg.Client({ connectionString: base });
+await admin.connect();
+await admin.query(`create database ${name}`);
+const url = new URL(base);
+url.pathname = `/${name}`;
+const mock = await startMockProvider({ script: { default: { latencyMs: LATENCY_MS } } });
+const gateway = await createGateway({
+  config: loadConfig({
+    DATABASE_URL: url.toString(),
+    DATABASE_POOL_MAX: '40',
+    LOG_LEVEL: 'warn',
+    ADMIN_API_TOKEN: 'bench-token-0123456789abcdef',
+    AGENT_ORCHESTRATION_WORKER_CONCURRENCY: String(CYCLES),
+    AI_RUNTIME_USE_HTTP_ADAPTERS: 'true',
+    AI_RUNTIME_MOCK_KIND: 'openai',
+    AI_RUNTIME_MOCK_ENDPOINT: `${mock.url}/v1`,
+    AI_RUNTIME_MOCK_API_KEY: 'bench-key-0123456789',
+    AI_RUNTIME_MOCK_MODEL: 'bench-model',
+    AI_CRITIC_MODEL_CHAIN: 'mock',
+    AI_MAKER_MODEL_CHAIN: 'mock',
+    AI_JUDGE_MODEL_CHAIN: 'mock',
+  }),
+});
+try {
+  const headers = { 'x-admin-token': 'bench-token-0123456789abcdef', 'content-type': 'application/json' };
+  const draft = (
+    await gateway.app.inject({
+      method: 'POST',
+      url: '/api/admin/drafts',
+      headers,
+      payload: JSON.stringify({ title: 'bench', body: 'b' }),
+    })
+  ).json().draft as { id: string };
+  // Warm-up cycle (connections, JIT) outside the measurement.
+  await gateway.orchestrator.start({ draftId: draft.id, channel: 'bench_warmup', waitMs: 30_000 });
+
+  const started = performance.now();
+  const runs = await Promise.all(
+    Array.from({ length: CYCLES }, () =>
+      gateway.orchestrator.start({ draftId: draft.id, channel: 'bench', async: true, waitMs: 0 }),
+    ),
+  );
+  const enqueuedMs = performance.now() - started;
+  const ids = runs.map((r) => r.runId);
+  for (;;) {
+    const done = await queryRows<{ n: number }>(
+      gateway.database.orm,
+      sql`select count(*)::int as n from orchestration_runs where channel = 'bench' and status in ('completed', 'failed')`,
+    );
+    if ((done[0]?.n ?? 0) >= CYCLES) break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const wallMs = performance.now() - started;
+
+  const events = await queryRows<{
+    session_id: string;
+    seq: number;
+    type: string;
+    created_at: string;
+    latency: number | null;
+  }>(
+    gateway.database.orm,
+    sql`select e.session_id, e.seq, e.type, e.created_at, (e.payload->>'latencyMs')::int as latency
+        from session_events e join orchestration_runs r on r.session_id = e.session_id
+        where r.channel = 'bench' order by e.session_id, e.seq`,
+  );
+  const overheads: number[] = [];
+  let previous: (typeof events)[number] | undefined;
+  for (const event of events) {
+    if (
+      previous &&
+      previous.session_id === event.session_id &&
+      /^draft_cycle_(critic|maker|judge)_completed$/.test(event.type)
+    ) {
+      const gap =
+        Date.parse(String(new Date(event.created_at).toISOString())) -
+        Date.parse(new Date(previous.created_at).toISOString());
+      overheads.push(gap - (event.latency ?? 0));
+    }
+    previous = event;
+  }
+  const failed = (
+    await queryRows<{ n: number }>(
+      gateway.database.orm,
+      sql`select count(*)::int as n from orchestration_runs where channel = 'bench' and status = 'failed'`,
+    )
+  )[0]?.n;
+  const ideal = 3 * LATENCY_MS;
+  console.log(`bench:orchestrate — ${CYCLES} concurrent cycles, providers at ${LATENCY_MS} ms, PostgreSQL`);
+  console.log(`  runs: ${ids.length} started (enqueue ${enqueuedMs.toFixed(0)} ms), failed ${failed}`);
+  console.log(
+    `  wall time: ${wallMs.toFixed(0)} ms; ideal ${ideal} ms; ratio ${(wallMs / ideal).toFixed(2)}× (target ≤ 1.3×)`,
+  );
+  console.log(
+    `  per-step overhead (gap to previous event − provider latency): p50 ${pct(overheads, 50).toFixed(0)} ms, p99 ${pct(overheads, 99).toFixed(0)} ms over ${overheads.length} steps`,
+  );
+} finally {
+  await gateway.close();
+  await mock.close();
+  await admin.query(`drop database if exists ${name} with (force)`);
+  await admin.end();
+}
