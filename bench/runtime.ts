@@ -107,11 +107,19 @@ async function main() {
     );
     return samples;
   };
+  // Client CPU per call isolates what the runtime costs from queueing (50 in flight multiply every µs).
+  const cpuMicros = (u: NodeJS.CpuUsage) => u.user + u.system;
+  let cpuDirect = 0;
+  let cpuRuntime = 0;
   const conDirect: number[] = [];
   const conRuntime: number[] = [];
   for (let round = 0; round < 4; round++) {
+    let cpu = process.cpuUsage();
     conDirect.push(...(await concurrent(direct)));
+    cpuDirect += cpuMicros(process.cpuUsage(cpu));
+    cpu = process.cpuUsage();
     conRuntime.push(...(await concurrent(viaRuntime)));
+    cpuRuntime += cpuMicros(process.cpuUsage(cpu));
   }
 
   const report = (label: string, d: number[], r: number[]) => {
@@ -129,6 +137,11 @@ async function main() {
   console.log(`AI runtime benchmark — node ${process.version}, mock provider in a child process at ${url}`);
   report('Sequential', seqDirect, seqRuntime);
   report(`Concurrent (${CONCURRENCY} in flight)`, conDirect, conRuntime);
+  const perCall = (micros: number, n: number) => `${(micros / n).toFixed(1)} µs`;
+  console.log(
+    `  client CPU per call: direct ${perCall(cpuDirect, conDirect.length)}, runRole ${perCall(cpuRuntime, conRuntime.length)}, ` +
+      `added ${perCall(cpuRuntime - cpuDirect, conRuntime.length)}`,
+  );
 
   // Hung primary: the first chain entry never answers; attempt timeout 2 s; the fallback answers at once.
   const hungEnv = {
