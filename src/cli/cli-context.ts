@@ -130,14 +130,8 @@ export class GatewayClient {
       buffer += decoder.decode(chunk as Uint8Array, { stream: true });
       let index = buffer.indexOf('\n\n');
       while (index >= 0) {
-        const block = buffer.slice(0, index);
+        const event = parseSseBlock(buffer.slice(0, index));
         buffer = buffer.slice(index + 2);
-        const event: StreamEvent = { id: undefined, type: undefined, data: '' };
-        for (const line of block.split('\n')) {
-          if (line.startsWith('id: ')) event.id = line.slice(4);
-          else if (line.startsWith('event: ')) event.type = line.slice(7);
-          else if (line.startsWith('data: ')) event.data += line.slice(6);
-        }
         if (event.data) yield event;
         index = buffer.indexOf('\n\n');
       }
@@ -151,6 +145,17 @@ export interface StreamEvent {
   id: string | undefined;
   type: string | undefined;
   data: string;
+}
+
+/** One Server-Sent Events block (the lines between blank lines) → its id, event type and data. */
+export function parseSseBlock(block: string): StreamEvent {
+  const event: StreamEvent = { id: undefined, type: undefined, data: '' };
+  for (const line of block.split('\n')) {
+    if (line.startsWith('id: ')) event.id = line.slice(4);
+    else if (line.startsWith('event: ')) event.type = line.slice(7);
+    else if (line.startsWith('data: ')) event.data += line.slice(6);
+  }
+  return event;
 }
 
 /** Prints an API error body as `CODE: message` (or the raw JSON with --json) and returns exit code 1. */

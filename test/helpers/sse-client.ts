@@ -1,3 +1,5 @@
+import { parseSseBlock } from '../../src/cli/cli-context.js';
+
 export interface SseEvent {
   id: string | undefined;
   event: string | undefined;
@@ -26,19 +28,9 @@ export async function readSse(
       buffer += decoder.decode(chunk as Uint8Array, { stream: true });
       let index = buffer.indexOf('\n\n');
       while (index >= 0) {
-        const block = buffer.slice(0, index);
+        const parsed = parseSseBlock(buffer.slice(0, index));
         buffer = buffer.slice(index + 2);
-        const event: SseEvent = { id: undefined, event: undefined, data: '' };
-        let hasData = false;
-        for (const line of block.split('\n')) {
-          if (line.startsWith('id: ')) event.id = line.slice(4);
-          else if (line.startsWith('event: ')) event.event = line.slice(7);
-          else if (line.startsWith('data: ')) {
-            event.data += line.slice(6);
-            hasData = true;
-          }
-        }
-        if (hasData) events.push(event);
+        if (parsed.data) events.push({ id: parsed.id, event: parsed.type, data: parsed.data });
         index = buffer.indexOf('\n\n');
       }
       if (until(events)) {
