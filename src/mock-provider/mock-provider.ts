@@ -154,7 +154,12 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
       return sendJson(res, 200, geminiBlockedBody());
     }
     if (status !== undefined && status >= 300)
-      return sendJson(res, status, errorBody(dialect, status, b.error), headers);
+      return sendJson(
+        res,
+        status,
+        errorBody(dialect, status, b.error, b.message?.replaceAll('{apiKey}', presentedKey(req) ?? '')),
+        headers,
+      );
     if (b.fault === 'malformed') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"choices": [{"message": {"content": "trunc');

@@ -96,9 +96,14 @@ const wording: Record<
 };
 
 /** An error body in the dialect's documented shape. */
-export function errorBody(dialect: Dialect, status: number, error: MockError | undefined): unknown {
+export function errorBody(
+  dialect: Dialect,
+  status: number,
+  error: MockError | undefined,
+  override?: string,
+): unknown {
   const w = error ? wording[error] : undefined;
-  const message = w?.message ?? `Mock upstream error ${status}`;
+  const message = override ?? w?.message ?? `Mock upstream error ${status}`;
   switch (dialect) {
     case 'openai':
       return {

@@ -20,6 +20,8 @@ export interface MockBehaviour {
   /** Retry-After header, in seconds. */
   retryAfter?: number;
   error?: MockError;
+  /** Error message override; `{apiKey}` is replaced by the key the request presented (vendors quote keys back). */
+  message?: string;
   /** `reset`: destroy the socket; `hang`: never answer; `malformed`: broken JSON; `empty`: a valid reply with no text. */
   fault?: 'reset' | 'hang' | 'malformed' | 'empty';
   /** Reply text (default: `Mock answer from <model>: <prompt start>`). */

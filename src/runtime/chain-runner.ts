@@ -256,10 +256,21 @@ function attemptRecord(
     status,
     latencyMs: latencyMs === null ? null : Math.round(latencyMs),
     errorCode: failure?.code ?? null,
-    errorMessage: failure?.message ?? (status === 'skipped_cooldown' ? 'circuit open: cooling down' : null),
+    errorMessage: failure
+      ? redact(failure.message, target.apiKey)
+      : status === 'skipped_cooldown'
+        ? 'circuit open: cooling down'
+        : null,
     httpStatus: failure?.httpStatus ?? null,
     reason: failure?.reason ?? null,
   };
+}
+
+/** Upstream error texts sometimes quote the credential back; attempts never carry it. */
+function redact(message: string, apiKey: string | undefined): string {
+  return apiKey && apiKey.length >= 4 && message.includes(apiKey)
+    ? message.replaceAll(apiKey, '[redacted]')
+    : message;
 }
 
 function failedResult(

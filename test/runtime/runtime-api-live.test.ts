@@ -20,9 +20,11 @@ describe('AI runtime endpoints with network providers (mock provider)', () => {
         AI_RUNTIME_MAX_RETRIES_PER_PROVIDER: '0',
         AI_CRITIC_MODEL_CHAIN: 'down-a,down-b',
         AI_MAKER_MODEL_CHAIN: 'up,local-fallback',
+        AI_AUTHOR_MODEL_CHAIN: 'echo,local-fallback',
         ...provider('DOWN_A', 'mock-status-503'),
         ...provider('DOWN_B', 'mock-status-500'),
         ...provider('UP', 'gpt-mock'),
+        ...provider('ECHO', 'echo-key'),
       },
     });
   });
@@ -72,7 +74,7 @@ describe('AI runtime endpoints with network providers (mock provider)', () => {
       health: 'degraded',
       rolesBlocked: 1,
       providersCoolingDown: 2,
-      providerCount: 5,
+      providerCount: 6,
     });
     expect(health.roleStates.find((r: { role: string }) => r.role === 'critic')).toMatchObject({
       hasAvailableProvider: false,
@@ -105,6 +107,20 @@ describe('AI runtime endpoints with network providers (mock provider)', () => {
       adminRequest(t, 'GET', '/api/admin/ai-runtime/profiles'),
       adminRequest(t, 'POST', '/api/admin/ai-runtime/dry-run', { role: 'critic', prompt: 'p', live: true }),
     ]);
+    mock.setScript({
+      models: { 'echo-key': { status: 401, message: 'Incorrect API key provided: {apiKey}' } },
+    });
+    const echoed = await adminRequest(t, 'POST', '/api/admin/ai-runtime/dry-run', {
+      role: 'author',
+      prompt: 'p',
+      live: true,
+    });
+    expect(echoed.json().result.attempts[0]).toMatchObject({
+      errorCode: 'AI_PROVIDER_AUTH_ERROR',
+      httpStatus: 401,
+    });
+    expect(echoed.json().result.attempts[0].errorMessage).toContain('[redacted]');
+    payloads.push(echoed);
     for (const res of payloads) expect(res.body).not.toContain(key);
     expect(t.logs.join('\n')).not.toContain(key);
   });
