@@ -104,12 +104,11 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
     reply.header('x-request-id', request.id);
     const scope = request.routeOptions.config?.scope;
     if (!scope) return;
-    const principal = options.auth.authenticate(request.headers['x-admin-token']);
-    if (!AdminAuth.allows(principal, scope)) {
-      request.admin = principal;
+    // Known before the scope check, so a denied mutation is still audited under its token id.
+    request.admin = options.auth.authenticate(request.headers['x-admin-token']);
+    if (!AdminAuth.allows(request.admin, scope)) {
       throw new AppError('ADMIN_TOKEN_SCOPE_DENIED', `This endpoint needs the "${scope}" scope.`);
     }
-    request.admin = principal;
   });
 
   app.addHook('onResponse', async (request, reply) => {

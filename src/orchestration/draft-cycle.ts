@@ -76,7 +76,7 @@ export class DraftCycle {
         return;
       }
     }
-    await this.complete(run, ctx.makerOutput ?? '', done.get(2)?.result.output as string | undefined);
+    await this.complete(run, ctx.makerOutput ?? '');
   }
 
   private async commitStep(
@@ -120,12 +120,13 @@ export class DraftCycle {
     }
   }
 
-  private async complete(run: RunRecord, makerOutput: string, judgeOutputHint?: string): Promise<void> {
+  private async complete(run: RunRecord, makerOutput: string): Promise<void> {
     const finished = await this.deps.database.transaction(async (tx) => {
       const locked = await getRun(tx, run.id, true);
       if (!locked || locked.status === 'completed' || locked.status === 'failed') return false;
       const judge = (await listSteps(tx, run.id)).find((s) => s.stepIndex === 2);
-      const verdict = parseVerdict((judge?.result.output as string | undefined) ?? judgeOutputHint);
+      // The judge step is committed by now (this run or an earlier delivery); read its output from the record.
+      const verdict = parseVerdict(judge?.result.output as string | undefined);
       let revision: number | null = null;
       if (verdict.verdict === 'merge' && makerOutput.trim()) {
         revision = await addRevision(tx, run.draftId, { body: makerOutput, runId: run.id, verdict });
