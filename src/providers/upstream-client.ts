@@ -1,6 +1,6 @@
 import { Pool } from 'undici';
 import { type ErrorBodyInfo, failureFromStatus, failureFromTransport } from './failure-classification.js';
-import type { CallSignal } from './provider.js';
+import type { CallSignal, ProviderReply } from './provider.js';
 
 export interface UpstreamClientOptions {
   /** Socket-level bound on waiting for headers and between body bytes (AI_RUNTIME_HTTP_TIMEOUT_MS). */
@@ -124,6 +124,24 @@ export function pick(value: unknown, ...path: (string | number)[]): unknown {
 /** A finite non-negative integer token count, or undefined. */
 export function tokenCount(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
+}
+
+/**
+ * A reply from a parsed body: the model the provider names (else the configured one) and token usage when both
+ * counts are known.
+ */
+export function replyOf(
+  output: string,
+  model: unknown,
+  fallbackModel: string,
+  inputTokens: number | undefined,
+  outputTokens: number | undefined,
+): ProviderReply {
+  return {
+    output,
+    model: typeof model === 'string' && model ? model : fallbackModel,
+    usage: inputTokens === undefined || outputTokens === undefined ? null : { inputTokens, outputTokens },
+  };
 }
 
 /** Joins a base endpoint and a path unless the endpoint already ends with it. */

@@ -6,7 +6,7 @@ import {
   type ProviderReply,
   type ProviderTarget,
 } from '../provider.js';
-import { joinEndpoint, pick, tokenCount, type UpstreamClient } from '../upstream-client.js';
+import { joinEndpoint, pick, replyOf, tokenCount, type UpstreamClient } from '../upstream-client.js';
 
 /** Messages API version header the adapter speaks. */
 export const anthropicVersion = '2023-06-01';
@@ -43,14 +43,13 @@ export function parseAnthropicMessage(provider: string, json: unknown, fallbackM
     }
     throw badResponse(provider, 'no text content block');
   }
-  const input = tokenCount(pick(json, 'usage', 'input_tokens'));
-  const out = tokenCount(pick(json, 'usage', 'output_tokens'));
-  const model = pick(json, 'model');
-  return {
+  return replyOf(
     output,
-    model: typeof model === 'string' && model ? model : fallbackModel,
-    usage: input === undefined || out === undefined ? null : { inputTokens: input, outputTokens: out },
-  };
+    pick(json, 'model'),
+    fallbackModel,
+    tokenCount(pick(json, 'usage', 'input_tokens')),
+    tokenCount(pick(json, 'usage', 'output_tokens')),
+  );
 }
 
 /** Anthropic Messages API (`POST /v1/messages`). System messages go to the top-level `system` field. */

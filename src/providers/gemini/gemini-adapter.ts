@@ -6,7 +6,7 @@ import {
   type ProviderReply,
   type ProviderTarget,
 } from '../provider.js';
-import { pick, tokenCount, type UpstreamClient } from '../upstream-client.js';
+import { pick, replyOf, tokenCount, type UpstreamClient } from '../upstream-client.js';
 
 /** Reads Google's `{ error: { code, message, status } }`. */
 export function describeGeminiError(json: unknown): ErrorBodyInfo {
@@ -51,13 +51,10 @@ export function parseGeminiResponse(provider: string, json: unknown, fallbackMod
     throw badResponse(provider, 'no candidates[0].content.parts text');
   }
   const input = tokenCount(pick(json, 'usageMetadata', 'promptTokenCount'));
-  const out = tokenCount(pick(json, 'usageMetadata', 'candidatesTokenCount'));
-  const model = pick(json, 'modelVersion');
-  return {
-    output,
-    model: typeof model === 'string' && model ? model : fallbackModel,
-    usage: input === undefined ? null : { inputTokens: input, outputTokens: out ?? 0 },
-  };
+  // Gemini omits candidatesTokenCount when the answer is empty of tokens: count it as 0.
+  const out =
+    input === undefined ? undefined : (tokenCount(pick(json, 'usageMetadata', 'candidatesTokenCount')) ?? 0);
+  return replyOf(output, pick(json, 'modelVersion'), fallbackModel, input, out);
 }
 
 /** Google Gemini `models/{model}:generateContent`; the endpoint is the API base URL. */

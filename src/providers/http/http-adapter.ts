@@ -1,6 +1,6 @@
 import { badResponse, type ErrorBodyInfo } from '../failure-classification.js';
 import type { ProviderAdapter, ProviderCall, ProviderReply, ProviderTarget } from '../provider.js';
-import { pick, tokenCount, type UpstreamClient } from '../upstream-client.js';
+import { pick, replyOf, tokenCount, type UpstreamClient } from '../upstream-client.js';
 
 /** Reads `{ error: "…" }`, `{ error: { code|type, message } }` or `{ message }`. */
 export function describeHttpError(json: unknown): ErrorBodyInfo {
@@ -29,19 +29,13 @@ function textOf(json: unknown): string {
   return typeof result === 'string' ? result : '';
 }
 
-function usageOf(json: unknown): ProviderReply['usage'] {
-  const usage = pick(json, 'usage') ?? pick(json, 'usageMetadata');
-  const input =
-    tokenCount(pick(usage, 'input_tokens')) ??
-    tokenCount(pick(usage, 'prompt_tokens')) ??
-    tokenCount(pick(usage, 'inputTokens')) ??
-    tokenCount(pick(usage, 'promptTokenCount'));
-  const output =
-    tokenCount(pick(usage, 'output_tokens')) ??
-    tokenCount(pick(usage, 'completion_tokens')) ??
-    tokenCount(pick(usage, 'outputTokens')) ??
-    tokenCount(pick(usage, 'candidatesTokenCount'));
-  return input === undefined || output === undefined ? null : { inputTokens: input, outputTokens: output };
+/** The first count found under any of the vendors' usage field names. */
+function countOf(usage: unknown, names: string[]): number | undefined {
+  for (const name of names) {
+    const count = tokenCount(pick(usage, name));
+    if (count !== undefined) return count;
+  }
+  return undefined;
 }
 
 /** Parses a generic JSON reply: text from output_text | choices[0].message.content | candidates parts | result. */
@@ -50,12 +44,14 @@ export function parseHttpReply(provider: string, json: unknown, fallbackModel: s
   if (output.trim() === '') {
     throw badResponse(provider, 'no output_text, choices[0].message.content, candidates text or result');
   }
-  const model = pick(json, 'model');
-  return {
+  const usage = pick(json, 'usage') ?? pick(json, 'usageMetadata');
+  return replyOf(
     output,
-    model: typeof model === 'string' && model ? model : fallbackModel,
-    usage: usageOf(json),
-  };
+    pick(json, 'model'),
+    fallbackModel,
+    countOf(usage, ['input_tokens', 'prompt_tokens', 'inputTokens', 'promptTokenCount']),
+    countOf(usage, ['output_tokens', 'completion_tokens', 'outputTokens', 'candidatesTokenCount']),
+  );
 }
 
 /** Generic JSON adapter: POSTs `{ model, input, provider, authProfile }` to the endpoint as given. */

@@ -1,6 +1,6 @@
 import { badResponse, type ErrorBodyInfo } from '../failure-classification.js';
 import type { ProviderAdapter, ProviderCall, ProviderReply, ProviderTarget } from '../provider.js';
-import { joinEndpoint, pick, tokenCount, type UpstreamClient } from '../upstream-client.js';
+import { joinEndpoint, pick, replyOf, tokenCount, type UpstreamClient } from '../upstream-client.js';
 
 /** Reads `{ error: { message, type, code } }` (OpenAI and compatible servers). */
 export function describeOpenAiError(json: unknown): ErrorBodyInfo {
@@ -31,14 +31,13 @@ export function parseOpenAiCompletion(provider: string, json: unknown, fallbackM
     }
     throw badResponse(provider, 'no choices[0].message.content text');
   }
-  const input = tokenCount(pick(json, 'usage', 'prompt_tokens'));
-  const out = tokenCount(pick(json, 'usage', 'completion_tokens'));
-  const model = pick(json, 'model');
-  return {
+  return replyOf(
     output,
-    model: typeof model === 'string' && model ? model : fallbackModel,
-    usage: input === undefined || out === undefined ? null : { inputTokens: input, outputTokens: out },
-  };
+    pick(json, 'model'),
+    fallbackModel,
+    tokenCount(pick(json, 'usage', 'prompt_tokens')),
+    tokenCount(pick(json, 'usage', 'completion_tokens')),
+  );
 }
 
 /** OpenAI-compatible chat completions (OpenAI, vLLM, Ollama, Groq, OpenRouter…). */
