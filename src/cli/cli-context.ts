@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { type StreamEvent, sseEvents } from './sse-reader.js';
 
 /** Exit codes shared by every command (also printed by `agw --help`). */
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
@@ -124,39 +125,11 @@ export class GatewayClient {
       throw new UnreachableError(`cannot reach ${this.baseUrl}: ${(error as Error).message}`);
     }
     if (!response.ok || !response.body) throw new Error(`stream answered HTTP ${response.status}`);
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of response.body) {
-      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-      let index = buffer.indexOf('\n\n');
-      while (index >= 0) {
-        const event = parseSseBlock(buffer.slice(0, index));
-        buffer = buffer.slice(index + 2);
-        if (event.data) yield event;
-        index = buffer.indexOf('\n\n');
-      }
-    }
+    yield* sseEvents(response.body);
   }
 }
 
 export class UnreachableError extends Error {}
-
-export interface StreamEvent {
-  id: string | undefined;
-  type: string | undefined;
-  data: string;
-}
-
-/** One Server-Sent Events block (the lines between blank lines) → its id, event type and data. */
-export function parseSseBlock(block: string): StreamEvent {
-  const event: StreamEvent = { id: undefined, type: undefined, data: '' };
-  for (const line of block.split('\n')) {
-    if (line.startsWith('id: ')) event.id = line.slice(4);
-    else if (line.startsWith('event: ')) event.type = line.slice(7);
-    else if (line.startsWith('data: ')) event.data += line.slice(6);
-  }
-  return event;
-}
 
 /** Prints an API error body as `CODE: message` (or the raw JSON with --json) and returns exit code 1. */
 export function reportApiError(io: CliIo, response: ApiResponse, json: boolean): number {

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childEnv, run } from '../helpers/processes.js';
-import { adminRequest, startTestGateway, TEST_TOKENS, type TestGateway } from '../helpers/test-gateway.js';
+import {
+  adminRequest,
+  COMPLETED_CYCLE_EVENT_TYPES,
+  startTestGateway,
+  TEST_TOKENS,
+  type TestGateway,
+} from '../helpers/test-gateway.js';
 
 describe('agw CLI against a running gateway (as a subprocess)', () => {
   let t: TestGateway;
@@ -80,14 +86,7 @@ describe('agw CLI against a running gateway (as a subprocess)', () => {
     expect(sync.stdout).toMatch(/: completed verdict/);
     const follow = await agw(['orchestrate', '--draft', draftId, '--follow']);
     expect(follow.code, follow.stderr).toBe(0);
-    const order = [
-      'draft_cycle_started',
-      'draft_cycle_critic_completed',
-      'draft_cycle_maker_completed',
-      'draft_cycle_judge_completed',
-      'draft_cycle_completed',
-      'session_closed',
-    ];
+    const order = [...COMPLETED_CYCLE_EVENT_TYPES];
     const positions = order.map((type) => follow.stdout.indexOf(`  ${type}`));
     expect(positions.every((p) => p > 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);

@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../helpers/processes.js';
-import { adminRequest, startTestGateway, TEST_TOKENS, type TestGateway } from '../helpers/test-gateway.js';
+import {
+  adminRequest,
+  runRunbookScript,
+  startTestGateway,
+  type TestGateway,
+} from '../helpers/test-gateway.js';
 
 /** The runbook's session commands, verbatim (Fast Triage step 4 and playbook B). */
 const runbook = {
@@ -43,16 +47,7 @@ describe('runbook session commands against a real port', () => {
   });
   afterAll(async () => t?.close());
 
-  async function curl(script: string) {
-    const result = await run('bash', ['-c', script], {
-      PATH: process.env.PATH,
-      API_BASE_URL: t.url,
-      ADMIN_API_TOKEN: TEST_TOKENS.admin,
-      SESSION_ID: sessionId,
-    });
-    expect(result.code, result.stderr).toBe(0);
-    return result.stdout;
-  }
+  const curl = (script: string) => runRunbookScript(t, script, { SESSION_ID: sessionId });
 
   it('health and ready', async () => {
     const out = await curl(runbook.health);

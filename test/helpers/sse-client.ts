@@ -1,4 +1,4 @@
-import { parseSseBlock } from '../../src/cli/cli-context.js';
+import { sseEvents } from '../../src/cli/sse-reader.js';
 
 export interface SseEvent {
   id: string | undefined;
@@ -22,17 +22,8 @@ export async function readSse(
     const response = await fetch(url, { headers, signal: controller.signal });
     status = response.status;
     if (!response.body) return { events, ended: true, status };
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of response.body) {
-      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-      let index = buffer.indexOf('\n\n');
-      while (index >= 0) {
-        const parsed = parseSseBlock(buffer.slice(0, index));
-        buffer = buffer.slice(index + 2);
-        if (parsed.data) events.push({ id: parsed.id, event: parsed.type, data: parsed.data });
-        index = buffer.indexOf('\n\n');
-      }
+    for await (const parsed of sseEvents(response.body)) {
+      events.push({ id: parsed.id, event: parsed.type, data: parsed.data });
       if (until(events)) {
         controller.abort();
         return { events, ended: false, status };

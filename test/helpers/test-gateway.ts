@@ -1,6 +1,8 @@
 import { Writable } from 'node:stream';
+import { expect } from 'vitest';
 import { createGateway, type Gateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load-config.js';
+import { run } from './processes.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 /** Tokens every test gateway accepts: full access, read-only, operate. */
@@ -82,4 +84,33 @@ export function adminRequest(
     },
     payload: body === undefined ? undefined : JSON.stringify(body),
   });
+}
+
+/** The timeline of a completed draft cycle, in order (what every cycle test expects). */
+export const COMPLETED_CYCLE_EVENT_TYPES = [
+  'draft_cycle_started',
+  'draft_cycle_critic_completed',
+  'draft_cycle_maker_completed',
+  'draft_cycle_judge_completed',
+  'draft_cycle_completed',
+  'session_closed',
+] as const;
+
+/**
+ * Runs a runbook shell snippet (curl commands, verbatim) against a listening test gateway with the runbook's
+ * variables set; returns stdout after asserting the shell succeeded.
+ */
+export async function runRunbookScript(
+  t: TestGateway,
+  script: string,
+  extraEnv: Record<string, string> = {},
+): Promise<string> {
+  const result = await run('bash', ['-c', script], {
+    PATH: process.env.PATH,
+    API_BASE_URL: t.url,
+    ADMIN_API_TOKEN: TEST_TOKENS.admin,
+    ...extraEnv,
+  });
+  expect(result.code, result.stderr).toBe(0);
+  return result.stdout;
 }

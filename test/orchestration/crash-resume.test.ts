@@ -4,6 +4,7 @@ import { queryRows } from '../../src/db/database.js';
 import { type MockProvider, startMockProvider } from '../../src/mock-provider/mock-provider.js';
 import { childEnv, startProcess, stopProcess } from '../helpers/processes.js';
 import { createTestDatabase, type TestDatabase, usingPostgres } from '../helpers/test-database.js';
+import { COMPLETED_CYCLE_EVENT_TYPES } from '../helpers/test-gateway.js';
 
 const TOKEN = 'crash-test-token-0123456789abcdef';
 
@@ -95,14 +96,7 @@ describe.runIf(usingPostgres)('crash resume on real PostgreSQL', () => {
           db.database.orm,
           sql`select seq, type from session_events where session_id = ${run.session_id} order by seq`,
         );
-        expect(events.map((e) => e.type)).toEqual([
-          'draft_cycle_started',
-          'draft_cycle_critic_completed',
-          'draft_cycle_maker_completed',
-          'draft_cycle_judge_completed',
-          'draft_cycle_completed',
-          'session_closed',
-        ]);
+        expect(events.map((e) => e.type)).toEqual([...COMPLETED_CYCLE_EVENT_TYPES]);
         expect(events.map((e) => Number(e.seq))).toEqual([1, 2, 3, 4, 5, 6]);
       }
       process.stdout.write(

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MockProvider, startMockProvider } from '../../src/mock-provider/mock-provider.js';
-import { run } from '../helpers/processes.js';
-import { adminRequest, startTestGateway, TEST_TOKENS, type TestGateway } from '../helpers/test-gateway.js';
+import {
+  adminRequest,
+  COMPLETED_CYCLE_EVENT_TYPES,
+  runRunbookScript,
+  startTestGateway,
+  type TestGateway,
+} from '../helpers/test-gateway.js';
 
 const S = '/api/admin/agent-gateway/sessions';
 
@@ -50,12 +55,8 @@ describe('drafts and orchestration (deterministic providers)', () => {
   -H "x-admin-token: $ADMIN_API_TOKEN" \\
   -H "content-type: application/json" \\
   -d '{"draftId":"${draft.id}","channel":"release-check"}'`;
-    const out = await run('bash', ['-c', `${script} -w '\\n%{http_code}'`], {
-      PATH: process.env.PATH,
-      API_BASE_URL: t.url,
-      ADMIN_API_TOKEN: TEST_TOKENS.admin,
-    });
-    const [body, status] = out.stdout.trim().split('\n');
+    const out = await runRunbookScript(t, `${script} -w '\\n%{http_code}'`);
+    const [body, status] = out.trim().split('\n');
     expect(status).toBe('201');
     const result = JSON.parse(body!);
     expect(result).toMatchObject({
@@ -78,12 +79,7 @@ describe('drafts and orchestration (deterministic providers)', () => {
 
     const events = (await adminRequest(t, 'GET', `${S}/${result.sessionId}/events?limit=100`)).json();
     expect(events.events.map((e: { type: string }) => e.type).reverse()).toEqual([
-      'draft_cycle_started',
-      'draft_cycle_critic_completed',
-      'draft_cycle_maker_completed',
-      'draft_cycle_judge_completed',
-      'draft_cycle_completed',
-      'session_closed',
+      ...COMPLETED_CYCLE_EVENT_TYPES,
     ]);
     const status2 = (await adminRequest(t, 'GET', `${S}/${result.sessionId}/status`)).json().status;
     expect(status2).toMatchObject({ status: 'closed', cycleCompletedCount: 1, draftId: draft.id });

@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../helpers/processes.js';
-import { adminRequest, startTestGateway, TEST_TOKENS, type TestGateway } from '../helpers/test-gateway.js';
+import {
+  adminRequest,
+  runRunbookScript,
+  startTestGateway,
+  TEST_TOKENS,
+  type TestGateway,
+} from '../helpers/test-gateway.js';
 
 /** Runbook Fast Triage steps 2, 3 and 5, verbatim. */
 const runbook = {
@@ -25,15 +30,7 @@ describe('AI runtime endpoints on a fresh install (deterministic providers)', ()
   });
   afterAll(async () => t?.close());
 
-  async function curl(script: string) {
-    const result = await run('bash', ['-c', script], {
-      PATH: process.env.PATH,
-      API_BASE_URL: t.url,
-      ADMIN_API_TOKEN: TEST_TOKENS.admin,
-    });
-    expect(result.code, result.stderr).toBe(0);
-    return JSON.parse(result.stdout);
-  }
+  const curl = async (script: string) => JSON.parse(await runRunbookScript(t, script));
 
   it('runbook step 2: health shows every role with two deterministic providers', async () => {
     const health = await curl(runbook.health);
