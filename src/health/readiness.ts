@@ -1,4 +1,4 @@
-import type { Database } from '../db/database.js';
+import { type Database, withTimeout } from '../db/database.js';
 import { migrationStatus } from '../db/migrate.js';
 
 export interface ReadinessReport {
@@ -43,16 +43,16 @@ export class Readiness {
   private async run(): Promise<ReadinessReport> {
     const { timeoutMs } = this.options;
     const [db, migrations, redis] = await Promise.all([
-      bounded(this.database.ping(timeoutMs), timeoutMs).then(
+      withTimeout(this.database.ping(timeoutMs), timeoutMs, 'database').then(
         () => 'ok' as const,
         () => 'down' as const,
       ),
-      bounded(migrationStatus(this.database), timeoutMs).then(
+      withTimeout(migrationStatus(this.database), timeoutMs, 'migration status').then(
         (s) => (s.pending === 0 ? ('ok' as const) : ('pending' as const)),
         () => 'unknown' as const,
       ),
       this.redis
-        ? bounded(this.redis.ping(timeoutMs), timeoutMs).then(
+        ? withTimeout(this.redis.ping(timeoutMs), timeoutMs, 'Redis').then(
             () => 'ok' as const,
             () => 'down' as const,
           )
@@ -61,14 +61,4 @@ export class Readiness {
     const ok = db === 'ok' && migrations === 'ok' && redis !== 'down';
     return { status: ok ? 'ok' : 'degraded', db, redis, migrations };
   }
-}
-
-function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('timeout')), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
