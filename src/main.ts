@@ -16,7 +16,6 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   const lines = [
     '',
     `Agent Gateway listening on ${base}`,
-    `  console:  ${base}/admin`,
     `  API docs: ${base}/docs`,
     `  store:    ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}`,
   ];
