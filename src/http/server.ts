@@ -111,9 +111,10 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
     }
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  // Audit before the response leaves: a client that saw its mutation answered can already find the audit row.
+  app.addHook('onSend', async (request, reply, payload) => {
     const action = request.routeOptions.config?.audit;
-    if (!action || !request.admin) return;
+    if (!action || !request.admin) return payload;
     const params = request.params as Record<string, string> | undefined;
     try {
       await options.audit.record({
@@ -128,6 +129,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
     } catch (error) {
       request.log.error({ err: error, action }, 'audit record failed');
     }
+    return payload;
   });
 
   app.setErrorHandler((error, request, reply) => {
