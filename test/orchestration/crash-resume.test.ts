@@ -77,7 +77,7 @@ describe.runIf(usingPostgres)('crash resume on real PostgreSQL', () => {
 
     const second = await startProcess('node', ['dist/main.js'], gatewayEnv(), /listening on (http:\/\/\S+)/);
     try {
-      for (let i = 0; i < 900; i++) {
+      for (let i = 0; i < 1500; i++) {
         if (
           (await count(sql`select count(*)::int as n from orchestration_runs where status = 'completed'`)) ===
           20
@@ -105,5 +105,5 @@ describe.runIf(usingPostgres)('crash resume on real PostgreSQL', () => {
     } finally {
       await stopProcess(second.child);
     }
-  }, 180_000);
+  }, 240_000);
 });
