@@ -19,8 +19,15 @@ import { type AppServer, createServer, type RouteSummary } from './http/server.j
 import { JobQueue } from './jobs/job-queue.js';
 import { jobQueues } from './jobs/queues.js';
 import { DRAFT_CYCLE_QUEUE, DraftCycle } from './orchestration/draft-cycle.js';
-import { Orchestrator } from './orchestration/orchestrator.js';
-import { REPLY_QUEUE, type ReplyJob, ReplyWorker, replyAppendHook } from './orchestration/reply-worker.js';
+import { LocalRuns, Orchestrator } from './orchestration/orchestrator.js';
+import {
+  asksForReply,
+  REPLY_QUEUE,
+  type ReplyJob,
+  ReplyWorker,
+  replyAppendHook,
+} from './orchestration/reply-worker.js';
+import { RunCommitBatcher } from './orchestration/run-commit-batcher.js';
 import { SWEEPER_QUEUE, Sweeper } from './orchestration/sweeper.js';
 import { AiRuntime } from './runtime/ai-runtime.js';
 import { loadRuntimeDefinition } from './runtime/runtime-config.js';
@@ -119,8 +126,33 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     cleanups.push(() => bus.stop());
     const jobs = await JobQueue.start(database, app.log, jobQueues);
     cleanups.push(() => jobs.stop());
-    sessions.setAppendHook(replyAppendHook(jobs, config.replyTypes));
-    const cycle = new DraftCycle({ database, sessions, runtime });
+    sessions.setAppendHook(replyAppendHook(jobs, config.replyTypes), asksForReply(config.replyTypes));
+    const cycle = new DraftCycle({
+      database,
+      sessions,
+      runtime,
+      commits: new RunCommitBatcher(database),
+      leaseSeconds: config.runLeaseSeconds,
+      requeue: async (runId, delaySeconds) =>
+        void (await jobs.send(DRAFT_CYCLE_QUEUE, { runId }, { startAfterSeconds: delaySeconds })),
+    });
+    const localRuns = new LocalRuns({
+      limit: config.workerConcurrency,
+      leaseSeconds: config.runLeaseSeconds,
+      execute: (runId) => cycle.runLocal(runId),
+      jobs,
+      onError: (runId, error) =>
+        app.log.warn(
+          // A failed query's own message carries the statement and its parameters; log the database's reason.
+          {
+            err: {
+              message: ((error as Error).cause as Error | undefined)?.message ?? (error as Error).message,
+            },
+            runId,
+          },
+          'run failed in this replica; its job will resume it',
+        ),
+    });
     const replies = new ReplyWorker({
       database,
       sessions,
@@ -136,7 +168,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       },
     );
     await jobs.work<{ runId: string }>(DRAFT_CYCLE_QUEUE, config.workerConcurrency, (job) =>
-      cycle.execute(job.data.runId),
+      cycle.runFromJob(job.data.runId),
     );
     await jobs.work<ReplyJob>(REPLY_QUEUE, config.workerConcurrency, (job) => replies.handle(job.data));
     await jobs.work(SWEEPER_QUEUE, 1, async () => {
@@ -151,6 +183,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       jobs,
       bus,
       enabled: config.orchestrationEnabled,
+      local: localRuns,
     });
     registerDraftRoutes(app, { database, orchestrator, defaultWaitMs: config.defaultWaitMs });
     registerStreamRoutes(app, { database, sessions, bus });

@@ -196,6 +196,14 @@ export const settings = {
     parse: integer({ min: 1, max: 1000 }),
     default: 50,
   }),
+  runLeaseSeconds: setting({
+    env: 'AGENT_ORCHESTRATION_RUN_LEASE_SECONDS',
+    group: 'Orchestration',
+    description:
+      'A run executes in the replica that started it; if that replica shows no progress on it for this long (it died), the run\u2019s job resumes it on any replica.',
+    parse: integer({ min: 5, max: 3600 }),
+    default: 30,
+  }),
   staleRunMinutes: setting({
     env: 'AGENT_ORCHESTRATION_STALE_RUN_MINUTES',
     group: 'Orchestration',

@@ -32,6 +32,9 @@ export interface Job<T> {
  * Drizzle transaction, so a job exists if and only if the transaction that asked for it committed.
  */
 export class JobQueue {
+  private readonly pendingDeletes = new Map<string, string[]>();
+  private deleteTimer: NodeJS.Timeout | undefined;
+
   private constructor(
     private readonly boss: PgBoss,
     private readonly logger: JobQueueLogger,
@@ -81,9 +84,44 @@ export class JobQueue {
     tx: Executor,
     queue: string,
     data: object,
-    options: { singletonKey?: string } = {},
+    options: { singletonKey?: string; startAfterSeconds?: number } = {},
   ): Promise<string | null> {
-    return this.boss.send(queue, data, { ...options, db: fromDrizzle(tx as never, sql as never) });
+    const { startAfterSeconds, ...rest } = options;
+    return this.boss.send(queue, data, {
+      ...rest,
+      ...(startAfterSeconds ? { startAfter: startAfterSeconds } : {}),
+      db: fromDrizzle(tx as never, sql as never),
+    });
+  }
+
+  /**
+   * Deletes jobs that are no longer needed (a backstop whose work finished), batched: ids collected over a short
+   * window go in one statement. Best effort — a job that survives only fires, finds its work done and completes.
+   */
+  deleteSoon(queue: string, id: string): void {
+    let ids = this.pendingDeletes.get(queue);
+    if (!ids) {
+      ids = [];
+      this.pendingDeletes.set(queue, ids);
+    }
+    ids.push(id);
+    this.deleteTimer ??= setTimeout(() => void this.flushDeletes(), 50);
+  }
+
+  private async flushDeletes(): Promise<void> {
+    this.deleteTimer = undefined;
+    const batches = [...this.pendingDeletes];
+    this.pendingDeletes.clear();
+    for (const [queue, ids] of batches) {
+      await this.boss
+        .deleteJob(queue, ids)
+        .catch((error: Error) =>
+          this.logger.warn(
+            { err: { message: error.message }, queue, count: ids.length },
+            'job cleanup failed',
+          ),
+        );
+    }
   }
 
   async send(
@@ -125,6 +163,10 @@ export class JobQueue {
   }
 
   async stop(): Promise<void> {
+    if (this.deleteTimer) {
+      clearTimeout(this.deleteTimer);
+      await this.flushDeletes();
+    }
     await this.boss.stop({ graceful: true, timeout: 5000, close: true } as never);
   }
 }

@@ -1,21 +1,28 @@
 import type { Database } from '../db/database.js';
 import { AppError, isAppError } from '../errors/app-error.js';
+import type { NewEvent } from '../sessions/event-store.js';
+import { sessionFromRow } from '../sessions/session-model.js';
+import { SYSTEM_ROLE } from '../sessions/session-rules.js';
 import type { SessionService } from '../sessions/session-service.js';
-import { addRevision, getDraft } from './draft-store.js';
+import { addRevision } from './draft-store.js';
 import { criticPrompt } from './prompts/critic-prompt.js';
 import { judgePrompt } from './prompts/judge-prompt.js';
 import { makerPrompt } from './prompts/maker-prompt.js';
 import type { PromptContext } from './prompts/prompt-context.js';
 import { type RoleRunner, stepPayload } from './role-runner.js';
+import type { RunCommitBatcher } from './run-commit-batcher.js';
 import {
   advanceRun,
+  type ClaimedRun,
+  claimRun,
   finishRun,
   getRun,
   insertStep,
   listSteps,
-  markRunning,
   type RunRecord,
+  runCommitEvent,
   type StepRecord,
+  touchRun,
 } from './run-store.js';
 import { parseVerdict } from './verdict.js';
 
@@ -32,51 +39,93 @@ export interface DraftCycleDeps {
   database: Database;
   sessions: SessionService;
   runtime: RoleRunner;
+  /** Group commit of steps and run ends (shared by every cycle in this process). */
+  commits: RunCommitBatcher;
+  /** A running run whose executor shows no progress for this long is taken over by its job. */
+  leaseSeconds: number;
+  /** Puts a run's job back for later: another executor holds the run. */
+  requeue(runId: string, delaySeconds: number): Promise<void>;
   onFinished?: (run: RunRecord, status: 'completed' | 'failed') => void;
 }
 
 /**
- * Executes a run's unfinished steps. Each step's event, its (run, step) row and the run's progress commit in one
- * transaction, so a re-delivered job (crash, another replica) skips finished steps and never duplicates an event.
- * The role call itself happens before that transaction: after a crash it may be repeated, its effects never are.
+ * Executes a run's unfinished steps. Each step's event, its (run, step) row and the run's progress commit
+ * atomically (one statement, shared with other cycles' steps by the batcher), so a second executor (after a crash,
+ * on another replica) skips finished steps and never duplicates an event. The role call itself happens before that
+ * commit: after a crash it may be repeated, its effects never are.
+ *
+ * Two ways in: `runLocal` right after the start transaction committed in this process (no queue round trip), and
+ * `runFromJob` when the run's job fires — immediately when no local executor took the run, otherwise one lease
+ * later as the backstop that resumes the run if this process died.
  */
 export class DraftCycle {
   constructor(private readonly deps: DraftCycleDeps) {}
 
-  async execute(runId: string): Promise<void> {
-    const { database } = this.deps;
+  /** The process that started the run executes it now. */
+  async runLocal(runId: string): Promise<void> {
+    const claimed = await claimRun(this.deps.database.orm, runId, null);
+    if (claimed) await this.execute(claimed);
+  }
+
+  /** The run's job fired: take the run unless a live executor holds it, then requeue for one more lease. */
+  async runFromJob(runId: string): Promise<void> {
+    const { database, leaseSeconds } = this.deps;
+    const claimed = await claimRun(database.orm, runId, leaseSeconds);
+    if (claimed) {
+      await this.execute(claimed);
+      return;
+    }
     const run = await getRun(database.orm, runId);
-    if (!run || run.status === 'completed' || run.status === 'failed') return;
-    const draft = await getDraft(database.orm, run.draftId);
+    if (run && run.status !== 'completed' && run.status !== 'failed')
+      await this.deps.requeue(runId, leaseSeconds);
+  }
+
+  private async execute(claimed: ClaimedRun): Promise<void> {
+    const { run } = claimed;
+    // Progress is the lease: a long provider call must not look like a dead executor.
+    const heartbeat = setInterval(
+      () => void touchRun(this.deps.database.orm, run.id).catch(() => undefined),
+      Math.max(1000, (this.deps.leaseSeconds * 1000) / 3),
+    );
+    heartbeat.unref();
+    try {
+      await this.executeSteps(claimed);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private async executeSteps({ run, draft, steps }: ClaimedRun): Promise<void> {
     if (!draft) {
       await this.fail(run, null, 'draft no longer exists');
       return;
     }
-    await markRunning(database.orm, runId);
-    const done = new Map((await listSteps(database.orm, runId)).map((s) => [s.stepIndex, s]));
+    const done = new Map(steps.map((s) => [s.stepIndex, s]));
     const ctx: PromptContext = {
       title: draft.title,
       body: draft.body,
       context: draft.context,
       promptSeed: run.promptSeed,
     };
+    let judge: StepRecord | undefined;
     for (const [index, step] of cycleSteps.entries()) {
       let record = done.get(index);
       if (!record) {
         const prompt = step.prompt(ctx);
         const result = await this.deps.runtime.runRole({ role: step.role, prompt });
         record = await this.commitStep(run, index, prompt, result);
-        if (!record) return; // the session was closed under us; the run is marked failed
+        if (!record) return; // finished elsewhere, or the session was closed under us (the run is marked failed)
       }
       const output = (record.result.output as string | null) ?? undefined;
       if (step.role === 'critic') ctx.criticOutput = output;
       if (step.role === 'maker') ctx.makerOutput = output;
+      if (step.role === 'judge') judge = record;
       if (record.result.failed === true) {
         await this.fail(run, step.role, `${step.role} failed: every provider in its chain failed`);
         return;
       }
     }
-    await this.complete(run, ctx.makerOutput ?? '');
+    await this.complete(run, ctx.makerOutput ?? '', judge);
   }
 
   private async commitStep(
@@ -86,27 +135,64 @@ export class DraftCycle {
     result: Awaited<ReturnType<RoleRunner['runRole']>>,
   ): Promise<StepRecord | undefined> {
     const step = cycleSteps[index]!;
+    const payload = stepPayload(run.id, index, result);
+    const event = {
+      fromRole: step.role,
+      toRole: step.next,
+      type: `draft_cycle_${step.role}_completed`,
+      payload,
+    };
+    const { sessions } = this.deps;
+    // An append hook that wants this event (e.g. an operator listed it as a reply type) needs the transaction path.
+    if (sessions.appendHookWants(event))
+      return this.commitStepInTransaction(run, index, prompt, payload, event);
+    const outcome = await this.deps.commits.commit({
+      kind: 'step',
+      runId: run.id,
+      sessionId: run.sessionId,
+      step: { index, role: step.role, prompt, result: payload },
+      events: [runCommitEvent(event)],
+      closeSession: false,
+    });
+    if (!outcome.applied) {
+      // Another executor committed this step (or finished the run): use its record, or stop.
+      return (await listSteps(this.deps.database.orm, run.id)).find((s) => s.stepIndex === index);
+    }
+    if (!outcome.sessionRow) {
+      await this.deps.database.transaction((tx) =>
+        finishRun(tx, run.id, { status: 'failed', error: 'session was closed during the run' }),
+      );
+      this.deps.onFinished?.(run, 'failed');
+      return undefined;
+    }
+    await sessions.noteAppended(sessionFromRow(outcome.sessionRow), payload.selectedProvider);
+    return { stepIndex: index, role: step.role, prompt, result: payload, eventSeq: outcome.lastSeq! };
+  }
+
+  private async commitStepInTransaction(
+    run: RunRecord,
+    index: number,
+    prompt: string,
+    payload: ReturnType<typeof stepPayload>,
+    event: NewEvent,
+  ): Promise<StepRecord | undefined> {
+    const step = cycleSteps[index]!;
     try {
       return await this.deps.database.transaction(async (tx) => {
         const locked = await getRun(tx, run.id, true);
         const existing = (await listSteps(tx, run.id)).find((s) => s.stepIndex === index);
         if (existing || !locked || locked.status === 'completed' || locked.status === 'failed')
           return existing;
-        const payload = stepPayload(run.id, index, result);
-        const event = await this.deps.sessions.append(
-          run.sessionId,
-          { fromRole: step.role, toRole: step.next, type: `draft_cycle_${step.role}_completed`, payload },
-          tx,
-        );
+        const appended = await this.deps.sessions.append(run.sessionId, event, tx);
         await insertStep(tx, run.id, {
           stepIndex: index,
           role: step.role,
           prompt,
           result: payload,
-          eventSeq: event.seq,
+          eventSeq: appended.seq,
         });
         await advanceRun(tx, run.id, index + 1);
-        return { stepIndex: index, role: step.role, prompt, result: payload, eventSeq: event.seq };
+        return { stepIndex: index, role: step.role, prompt, result: payload, eventSeq: appended.seq };
       });
     } catch (error) {
       if (isAppError(error) && error.code === 'AGENT_GATEWAY_SESSION_CLOSED') {
@@ -120,12 +206,28 @@ export class DraftCycle {
     }
   }
 
-  private async complete(run: RunRecord, makerOutput: string): Promise<void> {
+  private async complete(run: RunRecord, makerOutput: string, judge: StepRecord | undefined): Promise<void> {
+    // The judge step is committed by now (by this executor or an earlier one); its record carries the output.
+    const parsed = parseVerdict(judge?.result.output as string | undefined);
+    if (!(parsed.verdict === 'merge' && makerOutput.trim())) {
+      // No new revision: the run's end is one batched commit (unless an append hook must see its events).
+      const final = {
+        fromRole: 'judge',
+        toRole: 'author',
+        type: 'draft_cycle_completed',
+        payload: { runId: run.id, draftId: run.draftId, verdict: parsed, revision: null },
+      };
+      const ended = await this.endBatched(run, final, {
+        kind: 'completed',
+        verdict: { ...parsed, revision: null },
+        error: null,
+      });
+      if (ended) return;
+    }
     const finished = await this.deps.database.transaction(async (tx) => {
       const locked = await getRun(tx, run.id, true);
       if (!locked || locked.status === 'completed' || locked.status === 'failed') return false;
-      const judge = (await listSteps(tx, run.id)).find((s) => s.stepIndex === 2);
-      // The judge step is committed by now (this run or an earlier delivery); read its output from the record.
+      // The judge step is committed by now (by this executor or an earlier one); its record carries the output.
       const verdict = parseVerdict(judge?.result.output as string | undefined);
       let revision: number | null = null;
       if (verdict.verdict === 'merge' && makerOutput.trim()) {
@@ -145,6 +247,13 @@ export class DraftCycle {
   }
 
   private async fail(run: RunRecord, failedRole: string | null, error: string): Promise<void> {
+    const final = {
+      fromRole: failedRole ?? 'system',
+      toRole: 'author',
+      type: 'draft_cycle_failed',
+      payload: { runId: run.id, draftId: run.draftId, failedRole, error },
+    };
+    if (await this.endBatched(run, final, { kind: 'failed', verdict: null, error })) return;
     const finished = await this.deps.database.transaction(async (tx) => {
       const locked = await getRun(tx, run.id, true);
       if (!locked || locked.status === 'completed' || locked.status === 'failed') return false;
@@ -159,6 +268,38 @@ export class DraftCycle {
       return true;
     });
     if (finished) this.deps.onFinished?.(run, 'failed');
+  }
+
+  /**
+   * The run's end as one batched commit: finish the run if unfinished, append the final event and `session_closed`
+   * and close the session (a session closed meanwhile is left as is). False when an append hook must see these
+   * events, so the caller takes the transaction path.
+   */
+  private async endBatched(
+    run: RunRecord,
+    final: { fromRole: string; toRole: string; type: string; payload: unknown },
+    end: { kind: 'completed' | 'failed'; verdict: unknown; error: string | null },
+  ): Promise<boolean> {
+    const closed = {
+      fromRole: SYSTEM_ROLE,
+      toRole: null,
+      type: 'session_closed',
+      payload: { reason: 'draft_cycle_finished' },
+    };
+    const { sessions } = this.deps;
+    if (sessions.appendHookWants(final) || sessions.appendHookWants(closed)) return false;
+    const outcome = await this.deps.commits.commit({
+      ...end,
+      runId: run.id,
+      sessionId: run.sessionId,
+      events: [runCommitEvent(final), runCommitEvent(closed)],
+      closeSession: true,
+    });
+    if (outcome.applied) {
+      if (outcome.sessionRow) await sessions.noteAppended(sessionFromRow(outcome.sessionRow));
+      this.deps.onFinished?.(run, end.kind);
+    }
+    return true;
   }
 
   /** The final event and the session's close, in the caller's transaction; a session closed meanwhile is left as is. */

@@ -3,10 +3,13 @@ import type { Database } from '../db/database.js';
 import { AppError } from '../errors/app-error.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { SessionEventBus } from '../sessions/session-event-bus.js';
+import { sessionIdFor } from '../sessions/session-rules.js';
 import type { SessionService } from '../sessions/session-service.js';
 import { DRAFT_CYCLE_QUEUE, draftNotFound } from './draft-cycle.js';
 import { getDraft } from './draft-store.js';
-import { getRun, insertRun, listSteps } from './run-store.js';
+import { getRun, insertRun, listSteps, runCommitEvent, startRunInNewSession } from './run-store.js';
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface OrchestrateInput {
   draftId: string;
@@ -24,6 +27,54 @@ export interface OrchestratorDeps {
   jobs: JobQueue;
   bus: SessionEventBus;
   enabled: boolean;
+  /** Executes runs in this process right after their start commits (a job stays behind as the crash backstop). */
+  local?: LocalRuns;
+}
+
+/**
+ * Runs this process executes itself, bounded. A run started here with a free slot runs at once, with no queue
+ * round trip; its job is enqueued one lease in the future and resumes the run on any replica only if this one
+ * dies (and is deleted when the run ends). Without a free slot the job is immediate and any replica's worker takes it.
+ */
+export class LocalRuns {
+  private active = 0;
+
+  constructor(
+    private readonly options: {
+      limit: number;
+      leaseSeconds: number;
+      execute(runId: string): Promise<void>;
+      jobs: JobQueue;
+      onError(runId: string, error: unknown): void;
+    },
+  ) {}
+
+  get leaseSeconds(): number {
+    return this.options.leaseSeconds;
+  }
+
+  tryReserve(): boolean {
+    if (this.active >= this.options.limit) return false;
+    this.active += 1;
+    return true;
+  }
+
+  release(): void {
+    this.active -= 1;
+  }
+
+  /** Runs a reserved run; its backstop job is deleted once it ends (a failure leaves the job to resume it). */
+  launch(runId: string, jobId: string | null): void {
+    void this.options
+      .execute(runId)
+      .then(
+        () => {
+          if (jobId) this.options.jobs.deleteSoon(DRAFT_CYCLE_QUEUE, jobId);
+        },
+        (error) => this.options.onError(runId, error),
+      )
+      .finally(() => this.release());
+  }
 }
 
 /**
@@ -41,53 +92,91 @@ export class Orchestrator {
       );
     }
     const { database, sessions, jobs } = this.deps;
-    const draft = await getDraft(database.orm, input.draftId);
-    if (!draft) throw draftNotFound(input.draftId);
+    if (!uuidPattern.test(input.draftId)) throw draftNotFound(input.draftId);
     const runId = randomUUID();
-    const sessionId = await database.transaction(async (tx) => {
-      const { session } = await sessions.create(
-        {
-          channel: input.channel,
-          externalSessionId: input.externalSessionId ?? null,
-          draftId: draft.id,
-          roles: ['author', 'critic', 'maker', 'judge'],
-          metadata: input.metadata ?? {},
-        },
-        tx,
-      );
-      if (session.status === 'closed') {
-        throw new AppError(
-          'AGENT_GATEWAY_SESSION_CLOSED',
-          `Session ${session.id} is closed; use another externalSessionId.`,
-        );
-      }
-      await insertRun(tx, {
-        id: runId,
-        sessionId: session.id,
-        draftId: draft.id,
-        channel: input.channel,
-        externalSessionId: input.externalSessionId ?? null,
-        promptSeed: input.promptSeed ?? null,
-        metadata: input.metadata ?? {},
-      });
-      await sessions.append(
-        session.id,
-        {
-          fromRole: 'author',
-          toRole: 'critic',
-          type: 'draft_cycle_started',
-          payload: {
+    const roles = ['author', 'critic', 'maker', 'judge'];
+    const started = { fromRole: 'author', toRole: 'critic', type: 'draft_cycle_started' };
+    // A cycle in a session of its own (no externalSessionId) starts in one statement; a reused session, or an
+    // append hook that must see the start event, takes the general path.
+    const fresh = !input.externalSessionId && !sessions.appendHookWants(started);
+    const draft = fresh ? undefined : await getDraft(database.orm, input.draftId);
+    if (!fresh && !draft) throw draftNotFound(input.draftId);
+    const local = this.deps.local?.tryReserve() ? this.deps.local : undefined;
+    let jobId: string | null = null;
+    let sessionId: string;
+    try {
+      sessionId = await database.transaction(async (tx) => {
+        let id: string;
+        if (!draft) {
+          id = sessionIdFor(input.channel, null);
+          const created = await startRunInNewSession(tx, {
             runId,
-            draftId: draft.id,
-            revision: draft.revision,
+            sessionId: id,
+            draftId: input.draftId,
+            channel: input.channel,
             promptSeed: input.promptSeed ?? null,
-          },
-        },
-        tx,
-      );
-      await jobs.sendInTransaction(tx, DRAFT_CYCLE_QUEUE, { runId });
-      return session.id;
-    });
+            metadata: input.metadata ?? {},
+            roles,
+            event: runCommitEvent({
+              ...started,
+              payload: { runId, draftId: input.draftId, promptSeed: input.promptSeed ?? null },
+            }),
+          });
+          if (!created) throw draftNotFound(input.draftId);
+        } else {
+          const { session } = await sessions.create(
+            {
+              channel: input.channel,
+              externalSessionId: input.externalSessionId ?? null,
+              draftId: draft.id,
+              roles,
+              metadata: input.metadata ?? {},
+            },
+            tx,
+          );
+          if (session.status === 'closed') {
+            throw new AppError(
+              'AGENT_GATEWAY_SESSION_CLOSED',
+              `Session ${session.id} is closed; use another externalSessionId.`,
+            );
+          }
+          id = session.id;
+          await insertRun(tx, {
+            id: runId,
+            sessionId: id,
+            draftId: draft.id,
+            channel: input.channel,
+            externalSessionId: input.externalSessionId ?? null,
+            promptSeed: input.promptSeed ?? null,
+            metadata: input.metadata ?? {},
+          });
+          await sessions.append(
+            id,
+            {
+              ...started,
+              payload: {
+                runId,
+                draftId: draft.id,
+                revision: draft.revision,
+                promptSeed: input.promptSeed ?? null,
+              },
+            },
+            tx,
+          );
+        }
+        jobId = await jobs.sendInTransaction(
+          tx,
+          DRAFT_CYCLE_QUEUE,
+          { runId },
+          local ? { startAfterSeconds: local.leaseSeconds } : {},
+        );
+        return id;
+      });
+    } catch (error) {
+      local?.release();
+      throw error;
+    }
+    local?.launch(runId, jobId);
     if (input.async) return { kind: 'accepted' as const, sessionId, runId, status: 'queued' };
     const finished = await this.deps.bus.waitFor(
       sessionId,

@@ -15,15 +15,22 @@ export interface ReplyJob {
   seq: number;
 }
 
+/** Whether an event asks a runtime role (its `toRole`) for a reply: its type is one of the reply types. */
+export function asksForReply(replyTypes: readonly string[]) {
+  const types = new Set(replyTypes);
+  return (event: { type: string; toRole?: string | null }): boolean =>
+    Boolean(event.toRole && runtimeRoles.has(event.toRole) && types.has(event.type));
+}
+
 /** Decides, inside the append transaction, whether an event asks a runtime role for a reply, and enqueues it. */
 export function replyAppendHook(jobs: JobQueue, replyTypes: readonly string[]) {
-  const types = new Set(replyTypes);
+  const wants = asksForReply(replyTypes);
   return async (
     tx: Parameters<JobQueue['sendInTransaction']>[0],
     event: SessionEvent,
     _session: SessionRecord,
   ) => {
-    if (!event.toRole || !runtimeRoles.has(event.toRole) || !types.has(event.type)) return;
+    if (!wants(event)) return;
     await jobs.sendInTransaction(tx, REPLY_QUEUE, {
       sessionId: event.sessionId,
       seq: event.seq,

@@ -1,5 +1,12 @@
 import { sql } from 'drizzle-orm';
 import { type Executor, queryOne, queryRows, toIso } from '../db/database.js';
+import {
+  type EventWriteFacts,
+  eventWriteFacts,
+  type NewEvent,
+  newEventId,
+  SESSION_EVENTS_CHANNEL,
+} from '../sessions/event-store.js';
 
 export type RunStatus = 'queued' | 'running' | 'completed' | 'failed';
 
@@ -143,4 +150,297 @@ export async function staleRunIds(executor: Executor, minutes: number, limit: nu
 
 export async function touchRun(executor: Executor, id: string): Promise<void> {
   await executor.execute(sql`update orchestration_runs set updated_at = clock_timestamp() where id = ${id}`);
+}
+
+/** A run as its executor needs it: the run, its draft's text and the steps already committed. */
+export interface ClaimedRun {
+  run: RunRecord;
+  draft: { title: string; body: string; context: unknown } | null;
+  steps: StepRecord[];
+}
+
+/**
+ * Takes a run for execution in one statement: marks it running and returns it with its draft and finished steps.
+ * With `staleSeconds`, a run already `running` is taken only when it has shown no progress for that long (its
+ * executor died); without, any unfinished run is taken (the process that just started it).
+ */
+export async function claimRun(
+  executor: Executor,
+  id: string,
+  staleSeconds: number | null,
+): Promise<ClaimedRun | undefined> {
+  const row = await queryOne<Row>(
+    executor,
+    sql`update orchestration_runs r set status = 'running', attempts = r.attempts + 1, updated_at = clock_timestamp()
+        where r.id = ${id} and (r.status = 'queued' or (r.status = 'running' and (${staleSeconds}::int is null
+          or r.updated_at < clock_timestamp() - make_interval(secs => ${staleSeconds}::int))))
+        returning r.*,
+          (select json_build_object('title', d.title, 'body', d.body, 'context', d.context) from drafts d where d.id = r.draft_id) as draft_json,
+          (select coalesce(json_agg(json_build_object('stepIndex', s.step_index, 'role', s.role, 'prompt', s.prompt,
+             'result', s.result, 'eventSeq', s.event_seq) order by s.step_index), '[]'::json)
+           from orchestration_steps s where s.run_id = r.id) as steps_json`,
+  );
+  if (!row) return undefined;
+  const parse = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value);
+  return {
+    run: runFromRow(row),
+    draft: (parse(row.draft_json) as ClaimedRun['draft']) ?? null,
+    steps: parse(row.steps_json) as StepRecord[],
+  };
+}
+
+/** One event a run commit appends, with the facts its counters and roll-up columns need. */
+export interface RunCommitEvent {
+  id: string;
+  fromRole: string;
+  toRole: string | null;
+  type: string;
+  payload: unknown;
+  facts: EventWriteFacts;
+}
+
+/** A run commit's event with a new id and its write facts. */
+export function runCommitEvent(event: NewEvent & { toRole: string | null }): RunCommitEvent {
+  return {
+    id: newEventId(),
+    fromRole: event.fromRole,
+    toRole: event.toRole,
+    type: event.type,
+    payload: event.payload,
+    facts: eventWriteFacts(event),
+  };
+}
+
+/**
+ * One atomic piece of a run's progress: a step (advance the run if it is still at that step, append the step event,
+ * record the (run, step) row) or the run's end (finish it if unfinished, append the final events, close the session).
+ */
+export type RunCommit = {
+  runId: string;
+  sessionId: string;
+  events: RunCommitEvent[];
+  closeSession: boolean;
+} & (
+  | { kind: 'step'; step: { index: number; role: string; prompt: string; result: unknown } }
+  | { kind: 'completed' | 'failed'; verdict: unknown; error: string | null }
+);
+
+export interface RunCommitOutcome {
+  /** False when the run was not at that step or was already finished (another executor got there first). */
+  applied: boolean;
+  /** The session row after the append; null when the run changed but the session was closed or missing. */
+  sessionRow: Row | null;
+  /** The seq of the commit's last event. */
+  lastSeq: number | null;
+}
+
+function commitInput(commit: RunCommit, ord: number) {
+  const counters = new Map<string, { dimension: string; key: string; count: number }>();
+  let stepInc = 0;
+  let failedInc = 0;
+  let completedInc = 0;
+  let cycleFailedInc = 0;
+  for (const event of commit.events) {
+    for (const [dimension, key, count] of event.facts.counters) {
+      const id = `${dimension}\u0000${key}`;
+      const entry = counters.get(id);
+      if (entry) entry.count += count;
+      else counters.set(id, { dimension, key, count });
+    }
+    stepInc += event.facts.stepIncrement;
+    failedInc += event.facts.failedStepIncrement;
+    completedInc += event.facts.cycleCompletedIncrement;
+    cycleFailedInc += event.facts.cycleFailedIncrement;
+  }
+  return {
+    ord,
+    run_id: commit.runId,
+    session_id: commit.sessionId,
+    kind: commit.kind,
+    step_index: commit.kind === 'step' ? commit.step.index : null,
+    role: commit.kind === 'step' ? commit.step.role : null,
+    prompt: commit.kind === 'step' ? commit.step.prompt : null,
+    result: commit.kind === 'step' ? (commit.step.result ?? {}) : null,
+    verdict: commit.kind === 'step' ? null : (commit.verdict ?? null),
+    error: commit.kind === 'step' ? null : commit.error,
+    close_session: commit.closeSession,
+    events: commit.events.map((event, index) => ({
+      n: index + 1,
+      id: event.id,
+      from_role: event.fromRole,
+      to_role: event.toRole,
+      type: event.type,
+      payload: event.payload ?? {},
+      provider: event.facts.provider,
+    })),
+    event_count: commit.events.length,
+    last_type: commit.events.at(-1)?.type ?? null,
+    step_inc: stepInc,
+    failed_inc: failedInc,
+    completed_inc: completedInc,
+    cycle_failed_inc: cycleFailedInc,
+    counters: [...counters.values()],
+  };
+}
+
+/**
+ * Commits many runs' progress (steps and ends, of different runs and sessions) in ONE statement, so concurrent
+ * cycles share round trips. Per commit it does what a step or final transaction does, with the same guards:
+ * the run row changes only if it is still at that step / unfinished (its row lock turns a concurrent executor's
+ * identical commit into a no-op); the events are appended exactly as `appendEvent` appends them (row-locked
+ * `last_seq` counter, roll-up columns, counters, NOTIFY) and only to an active session. The statement is atomic.
+ * Callers must not put two commits of one session in a batch.
+ */
+export async function commitRunBatch(executor: Executor, commits: RunCommit[]): Promise<RunCommitOutcome[]> {
+  const input = JSON.stringify(commits.map(commitInput));
+  const rows = await queryRows<Row>(
+    executor,
+    sql`with input as (
+          select * from jsonb_to_recordset(${input}::jsonb) as t(
+            ord int, run_id uuid, session_id text, kind text, step_index int, role text, prompt text, result jsonb,
+            verdict jsonb, error text, close_session boolean, events jsonb, event_count int, last_type text,
+            step_inc int, failed_inc int, completed_inc int, cycle_failed_inc int, counters jsonb)
+        ), applied as (
+          update orchestration_runs r set
+            next_step = case when i.kind = 'step' then i.step_index + 1 else r.next_step end,
+            status = case when i.kind = 'step' then 'running' else i.kind end,
+            verdict = case when i.kind = 'step' then r.verdict else i.verdict end,
+            error = case when i.kind = 'step' then r.error else i.error end,
+            finished_at = case when i.kind = 'step' then r.finished_at else clock_timestamp() end,
+            updated_at = clock_timestamp()
+          from input i
+          where r.id = i.run_id and r.status in ('queued', 'running')
+            and (i.kind <> 'step' or r.next_step = i.step_index)
+          returning i.ord
+        ), appended as (
+          update sessions s set
+            last_seq = s.last_seq + i.event_count,
+            event_count = s.event_count + i.event_count,
+            updated_at = clock_timestamp(),
+            last_event_at = clock_timestamp(),
+            last_event_type = i.last_type,
+            step_count = s.step_count + i.step_inc,
+            failed_step_count = s.failed_step_count + i.failed_inc,
+            cycle_completed_count = s.cycle_completed_count + i.completed_inc,
+            cycle_failed_count = s.cycle_failed_count + i.cycle_failed_inc,
+            status = case when i.close_session then 'closed' else s.status end,
+            closed_at = case when i.close_session then clock_timestamp() else s.closed_at end
+          from input i join applied a on a.ord = i.ord
+          where s.id = i.session_id and s.status = 'active' and i.event_count > 0
+          returning s.*, i.ord as input_ord
+        ), new_events as (
+          select s.id as session_id, s.last_seq - i.event_count + e.n as seq, s.updated_at, e.*
+          from appended s join input i on i.ord = s.input_ord
+            cross join lateral jsonb_to_recordset(i.events)
+              as e(n int, id text, from_role text, to_role text, type text, payload jsonb, provider text)
+        ), inserted as (
+          insert into session_events (id, session_id, seq, from_role, to_role, type, payload, connector_id, provider, created_at)
+          select id, session_id, seq, from_role, to_role, type, payload, null, provider, updated_at from new_events
+          returning session_id
+        ), recorded as (
+          insert into orchestration_steps (run_id, step_index, role, prompt, result, event_seq)
+          select i.run_id, i.step_index, i.role, i.prompt, i.result, s.last_seq
+          from appended s join input i on i.ord = s.input_ord
+          where i.kind = 'step'
+          on conflict do nothing
+          returning run_id
+        ), counted as (
+          insert into session_counters (session_id, dimension, key, count)
+          select s.id, c.dimension, c.key, c.count
+          from appended s join input i on i.ord = s.input_ord
+            cross join lateral jsonb_to_recordset(i.counters) as c(dimension text, key text, count int)
+          on conflict (session_id, dimension, key) do update set count = session_counters.count + excluded.count
+          returning session_id
+        ), notified as (
+          select pg_notify(${SESSION_EVENTS_CHANNEL}, json_build_object('sessionId', session_id, 'seq', seq)::text)
+          from new_events
+        )
+        select i.ord, a.ord is not null as applied, to_jsonb(s) - 'input_ord' as session_row, s.last_seq,
+          (select count(*) from notified) as notified, (select count(*) from inserted) as inserted,
+          (select count(*) from recorded) as recorded, (select count(*) from counted) as counted
+        from input i left join applied a on a.ord = i.ord left join appended s on s.input_ord = i.ord
+        order by i.ord`,
+  );
+  return rows.map((row) => ({
+    applied: row.applied === true,
+    sessionRow: (typeof row.session_row === 'string'
+      ? JSON.parse(row.session_row)
+      : row.session_row) as Row | null,
+    lastSeq: row.last_seq === null || row.last_seq === undefined ? null : Number(row.last_seq),
+  }));
+}
+
+/** A run started in a session created for it (no externalSessionId): the common orchestrate call. */
+export interface NewSessionRun {
+  runId: string;
+  sessionId: string;
+  draftId: string;
+  channel: string;
+  promptSeed: string | null;
+  metadata: Record<string, unknown>;
+  roles: string[];
+  /** The `draft_cycle_started` event; its payload gets the draft's current `revision`. */
+  event: RunCommitEvent;
+}
+
+/**
+ * Starts a run in a brand-new session in ONE statement: the session row (already counting its first event), the
+ * run row and `draft_cycle_started` as seq 1 with its counters and NOTIFY — what `ensureSession` + `insertRun` +
+ * `appendEvent` do in six round trips. A fresh session has no concurrent writer, so seq 1 needs no counter lock.
+ * Returns undefined (and writes nothing) when the draft does not exist.
+ */
+export async function startRunInNewSession(
+  tx: Executor,
+  input: NewSessionRun,
+): Promise<{ sessionRow: Row; revision: number } | undefined> {
+  const { event } = input;
+  const facts = event.facts;
+  const counters = JSON.stringify(
+    facts.counters.map(([dimension, key, count]) => ({ dimension, key, count })),
+  );
+  const row = await queryOne<Row>(
+    tx,
+    sql`with draft as (
+          select id, revision from drafts where id = ${input.draftId}
+        ), created as (
+          insert into sessions (id, channel, draft_id, roles, metadata, last_seq, event_count, last_event_at,
+                                last_event_type, step_count, failed_step_count, cycle_completed_count, cycle_failed_count)
+          select ${input.sessionId}, ${input.channel}, draft.id, ${JSON.stringify(input.roles)}::jsonb,
+                 ${JSON.stringify(input.metadata)}::jsonb, 1, 1, clock_timestamp(), ${event.type},
+                 ${facts.stepIncrement}, ${facts.failedStepIncrement}, ${facts.cycleCompletedIncrement},
+                 ${facts.cycleFailedIncrement}
+          from draft
+          returning *
+        ), run as (
+          insert into orchestration_runs (id, session_id, draft_id, channel, external_session_id, prompt_seed, metadata, status)
+          select ${input.runId}, created.id, created.draft_id, created.channel, null, ${input.promptSeed},
+                 ${JSON.stringify(input.metadata)}::jsonb, 'queued'
+          from created
+          returning id
+        ), inserted as (
+          insert into session_events (id, session_id, seq, from_role, to_role, type, payload, connector_id, provider, created_at)
+          select ${event.id}, created.id, 1, ${event.fromRole}, ${event.toRole}, ${event.type},
+                 ${JSON.stringify(event.payload ?? {})}::jsonb || jsonb_build_object('revision', draft.revision),
+                 null, ${facts.provider}, created.updated_at
+          from created, draft
+          returning id
+        ), counted as (
+          insert into session_counters (session_id, dimension, key, count)
+          select created.id, c.dimension, c.key, c.count
+          from created cross join jsonb_to_recordset(${counters}::jsonb) as c(dimension text, key text, count int)
+          returning session_id
+        ), notified as (
+          select pg_notify(${SESSION_EVENTS_CHANNEL}, json_build_object('sessionId', created.id, 'seq', 1)::text)
+          from created
+        )
+        select to_jsonb(created) as session_row, draft.revision,
+          (select count(*) from run) as runs, (select count(*) from inserted) as inserted,
+          (select count(*) from counted) as counted, (select count(*) from notified) as notified
+        from draft join created on true`,
+  );
+  if (!row) return undefined;
+  return {
+    sessionRow: (typeof row.session_row === 'string' ? JSON.parse(row.session_row) : row.session_row) as Row,
+    revision: Number(row.revision),
+  };
 }

@@ -48,6 +48,41 @@ function payloadFacts(payload: unknown): {
   return { provider, attempts, failed: record.failed === true };
 }
 
+/** What an append writes besides the event row: counter increments and the session's roll-up columns. */
+export interface EventWriteFacts {
+  provider: string | null;
+  counters: [dimension: string, key: string, count: number][];
+  stepIncrement: number;
+  failedStepIncrement: number;
+  cycleCompletedIncrement: number;
+  cycleFailedIncrement: number;
+}
+
+export function eventWriteFacts(input: NewEvent): EventWriteFacts {
+  const facts = payloadFacts(input.payload);
+  const isStep = isDraftCycleStep(input.type);
+  const counters: [string, string, number][] = [
+    ['type', input.type, 1],
+    ['role', input.fromRole, 1],
+  ];
+  if (facts.provider) counters.push(['provider', facts.provider, 1]);
+  if (input.connectorId) counters.push(['connector', input.connectorId, 1]);
+  for (const [status, count] of facts.attempts) counters.push(['attempt', status, count]);
+  return {
+    provider: facts.provider,
+    counters,
+    stepIncrement: isStep ? 1 : 0,
+    failedStepIncrement: isStep && facts.failed ? 1 : 0,
+    cycleCompletedIncrement: input.type === 'draft_cycle_completed' ? 1 : 0,
+    cycleFailedIncrement: input.type === 'draft_cycle_failed' ? 1 : 0,
+  };
+}
+
+/** A new event id (`age-<uuid>`). */
+export function newEventId(): string {
+  return `age-${randomUUID()}`;
+}
+
 /**
  * Appends one event inside the caller's transaction. The `UPDATE … RETURNING` on the session row both locks it
  * and allocates the next `seq`, so concurrent appends from any number of replicas get 1, 2, 3… with no gap.
@@ -58,8 +93,7 @@ export async function appendEvent(
   input: NewEvent,
   options: { allowClosed?: boolean } = {},
 ): Promise<AppendResult> {
-  const facts = payloadFacts(input.payload);
-  const isStep = isDraftCycleStep(input.type);
+  const facts = eventWriteFacts(input);
   const row = await queryOne<Record<string, unknown>>(
     tx,
     sql`update sessions set
@@ -68,10 +102,10 @@ export async function appendEvent(
           updated_at = clock_timestamp(),
           last_event_at = clock_timestamp(),
           last_event_type = ${input.type},
-          step_count = step_count + ${isStep ? 1 : 0},
-          failed_step_count = failed_step_count + ${isStep && facts.failed ? 1 : 0},
-          cycle_completed_count = cycle_completed_count + ${input.type === 'draft_cycle_completed' ? 1 : 0},
-          cycle_failed_count = cycle_failed_count + ${input.type === 'draft_cycle_failed' ? 1 : 0}
+          step_count = step_count + ${facts.stepIncrement},
+          failed_step_count = failed_step_count + ${facts.failedStepIncrement},
+          cycle_completed_count = cycle_completed_count + ${facts.cycleCompletedIncrement},
+          cycle_failed_count = cycle_failed_count + ${facts.cycleFailedIncrement}
         where id = ${sessionId} ${options.allowClosed ? sql`` : sql`and status = 'active'`}
         returning *`,
   );
@@ -92,21 +126,14 @@ export async function appendEvent(
   const eventRow = await queryOne<Record<string, unknown>>(
     tx,
     sql`insert into session_events (id, session_id, seq, from_role, to_role, type, payload, connector_id, provider, created_at)
-        values (${`age-${randomUUID()}`}, ${sessionId}, ${session.lastSeq}, ${input.fromRole}, ${input.toRole ?? null},
+        values (${newEventId()}, ${sessionId}, ${session.lastSeq}, ${input.fromRole}, ${input.toRole ?? null},
                 ${input.type}, ${JSON.stringify(payload)}::jsonb, ${input.connectorId ?? null}, ${facts.provider},
                 ${session.updatedAt})
         returning *`,
   );
-  const counters: [string, string, number][] = [
-    ['type', input.type, 1],
-    ['role', input.fromRole, 1],
-  ];
-  if (facts.provider) counters.push(['provider', facts.provider, 1]);
-  if (input.connectorId) counters.push(['connector', input.connectorId, 1]);
-  for (const [status, count] of facts.attempts) counters.push(['attempt', status, count]);
   await tx.execute(
     sql`insert into session_counters (session_id, dimension, key, count) values ${sql.join(
-      counters.map(([dimension, key, count]) => sql`(${sessionId}, ${dimension}, ${key}, ${count})`),
+      facts.counters.map(([dimension, key, count]) => sql`(${sessionId}, ${dimension}, ${key}, ${count})`),
       sql`, `,
     )}
         on conflict (session_id, dimension, key) do update set count = session_counters.count + excluded.count`,

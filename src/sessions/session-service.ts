@@ -44,6 +44,7 @@ export type Source = 'db' | 'memory';
 
 /** Runs inside the append transaction (e.g. enqueue a reply job that commits with the event). */
 export type AppendHook = (tx: Executor, event: SessionEvent, session: SessionRecord) => Promise<void>;
+export type AppendHookFilter = (event: { type: string; toRole?: string | null }) => boolean;
 
 export interface CompactionResult {
   session: SessionRecord;
@@ -62,6 +63,7 @@ export class SessionService {
   readonly cache: SessionCache;
   private readonly now: () => number;
   private appendHook: AppendHook | undefined;
+  private appendHookFilter: AppendHookFilter = () => true;
 
   constructor(private readonly options: SessionServiceOptions) {
     this.database = options.database;
@@ -69,9 +71,35 @@ export class SessionService {
     this.now = options.now ?? Date.now;
   }
 
-  /** Set once at start by the composition root (the job queue starts after the session service). */
-  setAppendHook(hook: AppendHook | undefined): void {
+  /**
+   * Set once at start by the composition root (the job queue starts after the session service). `wants` tells
+   * writers that bypass `append` (the draft cycle's batched step commits) which events the hook must see.
+   */
+  setAppendHook(hook: AppendHook | undefined, wants: AppendHookFilter = () => true): void {
     this.appendHook = hook;
+    this.appendHookFilter = wants;
+  }
+
+  /** Whether an event must go through `append` because the append hook acts on it. */
+  appendHookWants(event: { type: string; toRole?: string | null }): boolean {
+    return this.appendHook !== undefined && this.appendHookFilter(event);
+  }
+
+  /**
+   * After an append committed outside `append` (batched step commits): refresh the memory view and compact the
+   * session if it is past the auto-compaction trigger, as `append` would have.
+   */
+  async noteAppended(session: SessionRecord, provider?: string | null): Promise<void> {
+    this.cache.remember(session, provider);
+    const trigger = this.options.autoCompactTrigger;
+    if (trigger > 0 && session.status === 'active' && session.eventCount > trigger) {
+      const result = await this.database.transaction(async (tx) => {
+        const locked = await getSession(tx, session.id, true);
+        if (!locked || locked.status !== 'active' || locked.eventCount <= trigger) return undefined;
+        return this.compactLocked(tx, session.id, this.options.autoCompactKeepRecent, 'auto_buffer_limit');
+      });
+      if (result) this.cache.remember(result.session);
+    }
   }
 
   get staleMinutes(): number {
