@@ -70,7 +70,9 @@ export class RunCommitBatcher {
       batch.map((item) => item.commit),
     )
       .then(
-        (outcomes) => batch.forEach((item, index) => item.resolve(outcomes[index]!)),
+        (outcomes) => {
+          for (const [index, item] of batch.entries()) item.resolve(outcomes[index]!);
+        },
         (error) => {
           for (const item of batch) item.reject(error);
         },

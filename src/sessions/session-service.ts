@@ -95,7 +95,7 @@ export class SessionService {
     if (trigger > 0 && session.status === 'active' && session.eventCount > trigger) {
       const result = await this.database.transaction(async (tx) => {
         const locked = await getSession(tx, session.id, true);
-        if (!locked || locked.status !== 'active' || locked.eventCount <= trigger) return undefined;
+        if (locked?.status !== 'active' || locked.eventCount <= trigger) return undefined;
         return this.compactLocked(tx, session.id, this.options.autoCompactKeepRecent, 'auto_buffer_limit');
       });
       if (result) this.cache.remember(result.session);
