@@ -15,6 +15,7 @@ import { registerHealthRoutes } from './http/routes/health-routes.js';
 import { registerRuntimeRoutes } from './http/routes/runtime-routes.js';
 import { registerSessionRoutes } from './http/routes/session-routes.js';
 import { registerStreamRoutes } from './http/routes/stream-routes.js';
+import { registerTelemetryRoutes } from './http/routes/telemetry-routes.js';
 import { type AppServer, createServer, type RouteSummary } from './http/server.js';
 import { JobQueue } from './jobs/job-queue.js';
 import { jobQueues } from './jobs/queues.js';
@@ -34,6 +35,7 @@ import { loadRuntimeDefinition } from './runtime/runtime-config.js';
 import { SessionCache } from './sessions/session-cache.js';
 import { SessionEventBus } from './sessions/session-event-bus.js';
 import { SessionService } from './sessions/session-service.js';
+import { TelemetryService } from './telemetry/telemetry-service.js';
 import { version } from './version.js';
 
 export interface GatewayOptions {
@@ -53,6 +55,8 @@ export interface Gateway {
   jobs: JobQueue;
   /** The AI runtime: role runs, circuits, health, dry-run. */
   runtime: AiRuntime;
+  /** Telemetry and adapters snapshots. */
+  telemetry: TelemetryService;
   /** Every registered route with its admin scope. */
   routes: RouteSummary[];
   /** The generated admin token in embedded mode, so the start banner can print it. */
@@ -187,6 +191,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     });
     registerDraftRoutes(app, { database, orchestrator, defaultWaitMs: config.defaultWaitMs });
     registerStreamRoutes(app, { database, sessions, bus });
+    const telemetry = new TelemetryService({ database, staleMinutes: config.staleMinutes });
+    registerTelemetryRoutes(app, telemetry);
     await app.ready();
 
     let closing: Promise<void> | undefined;
@@ -199,6 +205,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       sweeper,
       jobs,
       runtime,
+      telemetry,
       routes,
       generatedAdminToken: generated,
       async listen() {

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigserial,
+  boolean,
   index,
   integer,
   jsonb,
@@ -83,6 +84,19 @@ export const sessionEventArchive = pgTable(
     primaryKey({ columns: [t.sessionId, t.seq] }),
     index('session_event_archive_archived_idx').on(t.archivedAt),
   ],
+);
+
+/** One row per compaction (manual or automatic), kept on write for the telemetry's hourly trend. */
+export const sessionCompactions = pgTable(
+  'session_compactions',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    sessionId: text('session_id').notNull(),
+    automatic: boolean('automatic').notNull(),
+    prunedCount: integer('pruned_count').notNull(),
+    createdAt: tz('created_at').notNull().default(sql`clock_timestamp()`),
+  },
+  (t) => [index('session_compactions_created_idx').on(t.createdAt)],
 );
 
 /** Per-session counts by dimension (type, role, provider, attempt status, connector), kept on append. */

@@ -68,6 +68,9 @@ export async function recordCompaction(
           last_compacted_at = clock_timestamp()
         where id = ${id}`,
   );
+  await tx.execute(
+    sql`insert into session_compactions (session_id, automatic, pruned_count) values (${id}, ${automatic}, ${prunedCount})`,
+  );
 }
 
 export interface SessionListQuery {
