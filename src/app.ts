@@ -15,7 +15,7 @@ import { registerHealthRoutes } from './http/routes/health-routes.js';
 import { registerRuntimeRoutes } from './http/routes/runtime-routes.js';
 import { registerSessionRoutes } from './http/routes/session-routes.js';
 import { registerStreamRoutes } from './http/routes/stream-routes.js';
-import { registerTelemetryRoutes } from './http/routes/telemetry-routes.js';
+import { registerMetricsRoute, registerTelemetryRoutes } from './http/routes/telemetry-routes.js';
 import { type AppServer, createServer, type RouteSummary } from './http/server.js';
 import { JobQueue } from './jobs/job-queue.js';
 import { jobQueues } from './jobs/queues.js';
@@ -35,7 +35,9 @@ import { loadRuntimeDefinition } from './runtime/runtime-config.js';
 import { SessionCache } from './sessions/session-cache.js';
 import { SessionEventBus } from './sessions/session-event-bus.js';
 import { SessionService } from './sessions/session-service.js';
+import { GatewayMetrics } from './telemetry/metrics.js';
 import { TelemetryService } from './telemetry/telemetry-service.js';
+import { activeAndStale } from './telemetry/telemetry-store.js';
 import { version } from './version.js';
 
 export interface GatewayOptions {
@@ -57,6 +59,8 @@ export interface Gateway {
   runtime: AiRuntime;
   /** Telemetry and adapters snapshots. */
   telemetry: TelemetryService;
+  /** Prometheus metrics (also incremented by ingest and /v1). */
+  metrics: GatewayMetrics;
   /** Every registered route with its admin scope. */
   routes: RouteSummary[];
   /** The generated admin token in embedded mode, so the start banner can print it. */
@@ -105,6 +109,27 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       audit,
     });
     cleanups.push(() => app.close());
+    let runtimeForMetrics: AiRuntime | undefined;
+    const metrics = new GatewayMetrics({
+      runtimeHealth: async () =>
+        runtimeForMetrics ? runtimeForMetrics.health() : { roleStates: [], providers: [] },
+      sessionGauges: () => activeAndStale(database.orm, config.staleMinutes),
+      onCollectError: (what, error) =>
+        app.log.warn(
+          { err: { message: (error as Error).message }, metric: what },
+          'metric collection failed',
+        ),
+    });
+    // Route templates only (bounded labels); a request that matched no route is "unmatched".
+    app.addHook('onResponse', async (request, reply) => {
+      metrics.recordHttp(
+        request.routeOptions.url ?? 'unmatched',
+        request.method,
+        reply.statusCode,
+        reply.elapsedTime / 1000,
+      );
+    });
+    registerMetricsRoute(app, metrics);
     const redis = config.redisUrl ? createRedisClient(config.redisUrl, app.log) : undefined;
     if (redis) cleanups.push(async () => void (await redis.quit().catch(() => redis.disconnect())));
     const sessions = new SessionService({
@@ -121,7 +146,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     registerHealthRoutes(app, { version, startedAt, readiness });
     registerSessionRoutes(app, sessions);
     registerAdminRoutes(app, audit);
-    const runtime = new AiRuntime({ definition: loadRuntimeDefinition(config), redis, logger: app.log });
+    const runtime = new AiRuntime({
+      definition: loadRuntimeDefinition(config),
+      redis,
+      logger: app.log,
+      onAttempt: (role, attempt) => metrics.recordAttempt(role, attempt),
+    });
+    runtimeForMetrics = runtime;
     cleanups.push(() => runtime.close());
     registerRuntimeRoutes(app, runtime);
 
@@ -137,6 +168,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       runtime,
       commits: new RunCommitBatcher(database),
       leaseSeconds: config.runLeaseSeconds,
+      onFinished: (_run, status) => metrics.orchestrationRuns.inc({ status }),
       requeue: async (runId, delaySeconds) =>
         void (await jobs.send(DRAFT_CYCLE_QUEUE, { runId }, { startAfterSeconds: delaySeconds })),
     });
@@ -188,6 +220,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       bus,
       enabled: config.orchestrationEnabled,
       local: localRuns,
+      onStarted: () => metrics.orchestrationRuns.inc({ status: 'started' }),
     });
     registerDraftRoutes(app, { database, orchestrator, defaultWaitMs: config.defaultWaitMs });
     registerStreamRoutes(app, { database, sessions, bus });
@@ -206,6 +239,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       jobs,
       runtime,
       telemetry,
+      metrics,
       routes,
       generatedAdminToken: generated,
       async listen() {

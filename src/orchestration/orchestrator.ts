@@ -29,6 +29,8 @@ export interface OrchestratorDeps {
   enabled: boolean;
   /** Executes runs in this process right after their start commits (a job stays behind as the crash backstop). */
   local?: LocalRuns;
+  /** Called once per run whose start committed (metrics). */
+  onStarted?: () => void;
 }
 
 /**
@@ -176,6 +178,7 @@ export class Orchestrator {
       local?.release();
       throw error;
     }
+    this.deps.onStarted?.();
     local?.launch(runId, jobId);
     if (input.async) return { kind: 'accepted' as const, sessionId, runId, status: 'queued' };
     const finished = await this.deps.bus.waitFor(

@@ -163,3 +163,17 @@ export async function databaseNow(executor: Executor): Promise<string> {
   const row = await queryOne<{ now: unknown }>(executor, sql`select clock_timestamp() as now`);
   return toIso(row?.now) ?? new Date().toISOString();
 }
+
+/** Active and stale session counts for the metrics gauges (the status + last event index). */
+export async function activeAndStale(
+  executor: Executor,
+  staleMinutes: number,
+): Promise<{ active: number; stale: number }> {
+  const row = await queryOne<{ active: number; stale: number }>(
+    executor,
+    sql`select count(*)::int as active,
+          count(*) filter (where coalesce(last_event_at, created_at) < clock_timestamp() - make_interval(mins => ${staleMinutes}))::int as stale
+        from sessions where status = 'active'`,
+  );
+  return { active: Number(row?.active ?? 0), stale: Number(row?.stale ?? 0) };
+}

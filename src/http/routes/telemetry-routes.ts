@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { patterns } from '../../sessions/session-rules.js';
+import type { GatewayMetrics } from '../../telemetry/metrics.js';
 import type { TelemetryService } from '../../telemetry/telemetry-service.js';
 import { idParam, intParam } from '../query-schemas.js';
 import type { AppServer } from '../server.js';
@@ -42,5 +43,17 @@ export function registerTelemetryRoutes(app: AppServer, telemetry: TelemetryServ
       },
     },
     async (request) => telemetry.adapters(request.query),
+  );
+}
+
+/** Prometheus exposition (SPEC §9). Unauthenticated like most scrape targets: counts only, no identifiers. */
+export function registerMetricsRoute(app: AppServer, metrics: GatewayMetrics): void {
+  app.get(
+    '/metrics',
+    { schema: { tags: ['telemetry'], summary: 'Prometheus metrics', hide: false } },
+    async (_request, reply) => {
+      const body = await metrics.registry.metrics();
+      return reply.type(metrics.registry.contentType).send(body);
+    },
   );
 }
