@@ -13,6 +13,7 @@ import {
 } from './commands/runtime-commands.js';
 import { migrateCommand, serveCommand } from './commands/server-commands.js';
 import { sessionsCommand, sessionsUsage } from './commands/session-commands.js';
+import { adaptersCommand, telemetryCommand, telemetryUsage } from './commands/telemetry-commands.js';
 
 type Command = (argv: string[], io: CliIo) => Promise<number>;
 
@@ -26,6 +27,8 @@ const commands: Record<string, Command> = {
   'mock-provider': mockProviderCommand,
   drafts: draftsCommand,
   orchestrate: orchestrateCommand,
+  telemetry: telemetryCommand,
+  adapters: adaptersCommand,
 };
 
 const indent = (text: string) =>
@@ -45,6 +48,7 @@ Operations (talk to a running gateway):
 ${indent(sessionsUsage)}
 ${indent(runtimeUsage)}
 ${indent(draftsUsage)}
+${indent(telemetryUsage)}
 
 Common flags: --api-base-url URL (env API_BASE_URL, default http://127.0.0.1:8080)
               --admin-token TOKEN (env ADMIN_API_TOKEN, else <AGW_DATA_DIR>/admin-token)

@@ -94,6 +94,29 @@ describe('agw CLI against a running gateway (as a subprocess)', () => {
     expect(missing.code).toBe(2);
   });
 
+  it('telemetry and adapters print the snapshot with levels; --json and filters pass through', async () => {
+    const text = await agw(['telemetry', '--hours', '24']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/telemetry over the last 24 h/);
+    expect(text.stdout).toMatch(/sessions\s+\d+ total/);
+    expect(text.stdout).toContain('[UNKNOWN]'); // no attempts yet: levels without data are unknown, highlighted
+    const json = await agw(['telemetry', '--json', '--channel=cli', '--limit', '5']);
+    const snapshot = JSON.parse(json.stdout);
+    expect(snapshot).toMatchObject({ windowHours: 24, sampleLimit: 5, filters: { channel: 'cli' } });
+    expect(snapshot.sessions.total).toBeGreaterThanOrEqual(1);
+    const adapters = await agw(['adapters', '--json', '--hours', '48']);
+    expect(JSON.parse(adapters.stdout).adapters.registry).toEqual([
+      'web',
+      'live_session',
+      'external_webhook',
+    ]);
+    const readable = await agw(['adapters']);
+    expect(readable.stdout).toMatch(/adapter\s+sessions\s+failed/);
+    const bad = await agw(['telemetry', '--hours', '0']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('ADMIN_INVALID_QUERY');
+  });
+
   it('exit codes: API error 1, usage 2, unreachable 3', async () => {
     const missing = await agw(['sessions', 'status', 'ags-00000000-0000-0000-0000-000000000000']);
     expect(missing.code).toBe(1);
