@@ -38,6 +38,7 @@ import { SessionService } from './sessions/session-service.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { TelemetryService } from './telemetry/telemetry-service.js';
 import { activeAndStale } from './telemetry/telemetry-store.js';
+import { Tracing } from './telemetry/tracing.js';
 import { version } from './version.js';
 
 export interface GatewayOptions {
@@ -120,6 +121,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           'metric collection failed',
         ),
     });
+    const tracing = Tracing.start({ endpoint: config.otelEndpoint, serviceVersion: version });
+    cleanups.push(() => tracing.shutdown());
+    if (tracing.enabled) {
+      app.addHook('onRequest', async (request) => {
+        tracing.requestStarted(request, request.method, request.routeOptions.url ?? 'unmatched');
+      });
+      app.addHook('onResponse', async (request, reply) => tracing.requestFinished(request, reply.statusCode));
+    }
     // Route templates only (bounded labels); a request that matched no route is "unmatched".
     app.addHook('onResponse', async (request, reply) => {
       metrics.recordHttp(
@@ -150,7 +159,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       definition: loadRuntimeDefinition(config),
       redis,
       logger: app.log,
-      onAttempt: (role, attempt) => metrics.recordAttempt(role, attempt),
+      // Dry runs never touch circuits; they stay out of the attempt metrics too.
+      onAttempt: (role, attempt, context) => {
+        if (!context.dryRun) metrics.recordAttempt(role, attempt);
+        tracing.attempt(role, attempt);
+      },
+      wrapRun: tracing.enabled ? (role, dryRun, run) => tracing.roleRun(role, dryRun, run) : undefined,
     });
     runtimeForMetrics = runtime;
     cleanups.push(() => runtime.close());

@@ -75,6 +75,13 @@ export const settings = {
     parse: url(['redis:', 'rediss:']),
     secret: true,
   }),
+  otelEndpoint: setting({
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    group: 'Process',
+    description:
+      'OTLP/HTTP collector base URL (spans go to `<url>/v1/traces`). Unset: no tracing at all (no spans are created).',
+    parse: url(['http:', 'https:']),
+  }),
   logLevel: setting({
     env: 'LOG_LEVEL',
     group: 'Process',

@@ -3,7 +3,13 @@ import type { DeterministicScript } from '../providers/deterministic/determinist
 import type { ProviderAdapter, ProviderKind } from '../providers/provider.js';
 import { createProviderRegistry } from '../providers/provider-registry.js';
 import { UpstreamClient } from '../providers/upstream-client.js';
-import { ChainRunner, type RoleRunResult, type RunAttempt, type RunRoleRequest } from './chain-runner.js';
+import {
+  type AttemptContext,
+  ChainRunner,
+  type RoleRunResult,
+  type RunAttempt,
+  type RunRoleRequest,
+} from './chain-runner.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { type CircuitStore, MemoryCircuitStore } from './circuit-store.js';
 import { type Clock, systemClock } from './clock.js';
@@ -24,7 +30,9 @@ export interface AiRuntimeOptions {
   deterministicScripts?: ReadonlyMap<string, DeterministicScript>;
   /** Replaces the adapters of some kinds (benchmarks compare a bare client). */
   adapters?: Partial<Record<ProviderKind, ProviderAdapter>>;
-  onAttempt?: (role: Role, attempt: RunAttempt) => void;
+  onAttempt?: (role: Role, attempt: RunAttempt, context: AttemptContext) => void;
+  /** Wraps every role run and dry run (tracing spans). */
+  wrapRun?: (role: Role, dryRun: boolean, run: () => Promise<RoleRunResult>) => Promise<RoleRunResult>;
   /** Warned (at most every 10 s) when the circuit store fails and calls fail open. */
   logger?: { warn(obj: object, msg: string): void };
 }
@@ -40,7 +48,7 @@ export class AiRuntime {
   private readonly runner: ChainRunner;
   private readonly clock: Clock;
 
-  constructor(options: AiRuntimeOptions) {
+  constructor(private readonly options: AiRuntimeOptions) {
     const { definition } = options;
     this.definition = definition;
     this.clock = options.clock ?? systemClock;
@@ -81,7 +89,10 @@ export class AiRuntime {
 
   /** Runs a prompt for a role through its chain (or `request.providers`), updating circuits. */
   runRole(request: RunRoleRequest): Promise<RoleRunResult> {
-    return this.runner.runRole(request);
+    const wrap = this.options.wrapRun;
+    return wrap
+      ? wrap(request.role, false, () => this.runner.runRole(request))
+      : this.runner.runRole(request);
   }
 
   /** GET /api/admin/ai-runtime/profiles. */
@@ -115,16 +126,18 @@ export class AiRuntime {
         input.simulateFailures.find((s) => s.provider === provider && s.profile === null);
       return hit ? { code: hit.code, latencyMs: hit.latencyMs } : undefined;
     };
-    const result = await this.runner.runRole(
-      {
-        role: input.role,
-        prompt: input.prompt,
-        providers: input.providersOverride,
-        deadlineMs: input.timeoutMs ?? settings.runDeadlineMs,
-        attemptTimeoutMs: Math.min(settings.attemptTimeoutMs, input.timeoutMs ?? settings.attemptTimeoutMs),
-      },
-      { gate: this.breaker.readOnly(), simulate, deterministicOnly: !input.live },
-    );
+    const run = () =>
+      this.runner.runRole(
+        {
+          role: input.role,
+          prompt: input.prompt,
+          providers: input.providersOverride,
+          deadlineMs: input.timeoutMs ?? settings.runDeadlineMs,
+          attemptTimeoutMs: Math.min(settings.attemptTimeoutMs, input.timeoutMs ?? settings.attemptTimeoutMs),
+        },
+        { gate: this.breaker.readOnly(), simulate, deterministicOnly: !input.live, dryRun: true },
+      );
+    const result = this.options.wrapRun ? await this.options.wrapRun(input.role, true, run) : await run();
     const ids = input.providersOverride ?? [...this.definition.chains[input.role]];
     return {
       correlation: input.correlation,

@@ -71,6 +71,13 @@ export interface RunOverrides {
   simulate?: (provider: string, profile: string) => SimulatedFailure | undefined;
   /** Run network providers with the deterministic adapter (dry-run without `live: true`). */
   deterministicOnly?: boolean;
+  /** A dry run: attempt hooks are told, so metrics leave it out (traces keep it). */
+  dryRun?: boolean;
+}
+
+/** What an attempt hook learns besides the attempt. */
+export interface AttemptContext {
+  dryRun: boolean;
 }
 
 export interface ChainRunnerDeps {
@@ -80,7 +87,7 @@ export interface ChainRunnerDeps {
   clock: Clock;
   random: () => number;
   /** Called after every attempt (metrics hook). Must not throw. */
-  onAttempt?: (role: Role, attempt: RunAttempt) => void;
+  onAttempt?: (role: Role, attempt: RunAttempt, context: AttemptContext) => void;
 }
 
 /**
@@ -116,7 +123,7 @@ export class ChainRunner {
         const key = `${provider.id}@${profile.name}`;
         const decision = await gate.acquire(key);
         if (!decision.allowed) {
-          this.record(role, attempts, attemptRecord(target, mode, 'skipped_cooldown', null, null));
+          this.record(role, overrides, attempts, attemptRecord(target, mode, 'skipped_cooldown', null, null));
           continue;
         }
         const adapter = this.deps.adapters[adapterKind];
@@ -148,7 +155,7 @@ export class ChainRunner {
             }
             const record = attemptRecord(target, mode, 'success', clock.now() - t0, null);
             record.model = reply.model;
-            this.record(role, attempts, record);
+            this.record(role, overrides, attempts, record);
             await gate.success(key);
             return {
               role,
@@ -165,7 +172,12 @@ export class ChainRunner {
             };
           } catch (error) {
             const failure = toFailure(error, provider.id);
-            this.record(role, attempts, attemptRecord(target, mode, 'failed', clock.now() - t0, failure));
+            this.record(
+              role,
+              overrides,
+              attempts,
+              attemptRecord(target, mode, 'failed', clock.now() - t0, failure),
+            );
             if (request.signal?.aborted) return failedResult(role, clock.now() - start, attempts, false);
             const cutByDeadline = failure.code === 'AI_PROVIDER_TIMEOUT' && timeoutMs < attemptLimit;
             if (cutByDeadline) return failedResult(role, clock.now() - start, attempts, true);
@@ -234,8 +246,8 @@ export class ChainRunner {
     });
   }
 
-  private record(role: Role, attempts: RunAttempt[], attempt: RunAttempt): void {
+  private record(role: Role, overrides: RunOverrides, attempts: RunAttempt[], attempt: RunAttempt): void {
     attempts.push(attempt);
-    this.deps.onAttempt?.(role, attempt);
+    this.deps.onAttempt?.(role, attempt, { dryRun: overrides.dryRun === true });
   }
 }
