@@ -80,7 +80,7 @@ try {
   const seedMs = performance.now() - seedStart;
 
   const headers = { 'x-admin-token': token };
-  const time = async (path: string, rounds = ROUNDS) => {
+  const time = async (path: (i: number) => string, rounds = ROUNDS) => {
     const samples: number[] = [];
     for (let i = 0; i < rounds; i++) {
       const t0 = performance.now();

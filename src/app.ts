@@ -9,7 +9,9 @@ import { openDatabase } from './db/open-database.js';
 import { Readiness } from './health/readiness.js';
 import { createRedisClient } from './health/redis-client.js';
 import { AdminAuth } from './http/admin-auth.js';
+import { ConsoleAssets } from './http/console-assets.js';
 import { registerAdminRoutes } from './http/routes/admin-routes.js';
+import { registerConsoleRoutes } from './http/routes/console-routes.js';
 import { registerDraftRoutes } from './http/routes/draft-routes.js';
 import { registerHealthRoutes } from './http/routes/health-routes.js';
 import { registerRuntimeRoutes } from './http/routes/runtime-routes.js';
@@ -64,6 +66,8 @@ export interface Gateway {
   metrics: GatewayMetrics;
   /** Every registered route with its admin scope. */
   routes: RouteSummary[];
+  /** Whether `GET /admin` can serve the console (its assets are built into `dist/console`). */
+  readonly consoleAvailable: boolean;
   /** The generated admin token in embedded mode, so the start banner can print it. */
   generatedAdminToken?: { token: string; path: string; created: boolean };
   listen(): Promise<string>;
@@ -240,6 +244,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     registerStreamRoutes(app, { database, sessions, bus });
     const telemetry = new TelemetryService({ database, staleMinutes: config.staleMinutes });
     registerTelemetryRoutes(app, telemetry);
+    const consoleAssets = new ConsoleAssets();
+    registerConsoleRoutes(app, consoleAssets);
     await app.ready();
 
     let closing: Promise<void> | undefined;
@@ -256,6 +262,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       metrics,
       routes,
       generatedAdminToken: generated,
+      get consoleAvailable() {
+        return consoleAssets.available;
+      },
       async listen() {
         return app.listen({ host: config.host, port: config.port });
       },

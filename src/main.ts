@@ -16,6 +16,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   const lines = [
     '',
     `Agent Gateway listening on ${base}`,
+    `  console:  ${base}/admin${gateway.consoleAvailable ? '' : ' (not built: run npm run build)'}`,
     `  API docs: ${base}/docs`,
     `  store:    ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}`,
   ];

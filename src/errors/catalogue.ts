@@ -57,6 +57,10 @@ export const errorCatalogue = {
     status: 400,
     summary: 'The session id in the path does not match ^ags-[a-z0-9][a-z0-9-]{7,95}$.',
   },
+  ADMIN_CONSOLE_NOT_BUILT: {
+    status: 503,
+    summary: 'The admin console assets are missing from this install; run `npm run build`.',
+  },
   METRICS_TOKEN_INVALID: {
     status: 401,
     summary: 'The metrics endpoint needs the configured METRICS_TOKEN as a bearer token.',

@@ -11,6 +11,8 @@ import {
   type TestGateway,
 } from '../helpers/test-gateway.js';
 
+// Each test starts up to ten `node` processes one after another; on a loaded 2-core machine that alone took over
+// 30 s (the default timeout). No assertion here is about speed.
 describe('agw CLI against a running gateway (as a subprocess)', () => {
   let t: TestGateway;
   let sessionId: string;
@@ -158,4 +160,4 @@ describe('agw CLI against a running gateway (as a subprocess)', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
-});
+}, 120_000);

@@ -14,12 +14,17 @@ describe('npm start on an empty data directory (embedded store)', () => {
       'node',
       ['dist/main.js'],
       env,
-      /listening on (http:\/\/[^\s]+)[\s\S]*admin token \(x-admin-token\): (\S+)/,
+      /listening on (http:\/\/[^\s]+)\n {2}console: {2}(\S+)\n[\s\S]*admin token \(x-admin-token\): (\S+)/,
       90_000,
     );
     try {
-      const [, url, token] = match as unknown as [string, string, string];
+      const [, url, consoleUrl, token] = match as unknown as [string, string, string, string];
       expect(token).toMatch(/^agw_/);
+      // The banner's console line is accurate: the page is there.
+      expect(consoleUrl).toBe(`${url}/admin`);
+      const page = await fetch(consoleUrl);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('/admin/assets/main.js');
       expect(statSync(join(dataDir, 'admin-token')).mode & 0o777).toBe(0o600);
       const ready = await fetch(`${url}/ready`);
       expect(ready.status).toBe(200);

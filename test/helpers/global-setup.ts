@@ -21,6 +21,13 @@ export default async function setup(project: TestProject): Promise<void> {
     project.provide('pgliteTemplate', '');
     return;
   }
+  // Each vitest project (see vitest.config.ts) runs this setup; they share one template.
+  const shared = globalThis as { agwPgliteTemplate?: Promise<string> };
+  shared.agwPgliteTemplate ??= buildTemplate();
+  project.provide('pgliteTemplate', await shared.agwPgliteTemplate);
+}
+
+async function buildTemplate(): Promise<string> {
   const dir = join(process.cwd(), '.tmp');
   await mkdir(dir, { recursive: true });
   const database = await openPgliteDatabase();
@@ -32,5 +39,5 @@ export default async function setup(project: TestProject): Promise<void> {
   await database.close();
   const file = join(dir, `pglite-template-${process.pid}.tar`);
   await writeFile(file, Buffer.from(await dump.arrayBuffer()));
-  project.provide('pgliteTemplate', file);
+  return file;
 }

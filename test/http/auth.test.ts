@@ -20,7 +20,7 @@ describe('admin authentication on every admin route', () => {
 
   it('enumerates the admin routes', () => {
     for (const route of t.gateway.routes) if (route.scope) seen.push(route as RouteInfo);
-    expect(seen.length).toBeGreaterThanOrEqual(9);
+    expect(seen.length).toBeGreaterThanOrEqual(10);
     expect(seen.some((r) => r.url === '/api/admin/agent-gateway/sessions' && r.method === 'GET')).toBe(true);
   });
 
@@ -77,6 +77,31 @@ describe('admin authentication on every admin route', () => {
           .join('')
           .slice(0, 1500),
     ).toBe(200);
+  });
+
+  it('whoami names the token and every scope it grants (the console hides what a token cannot do)', async () => {
+    expect(seen.some((r) => r.url === '/api/admin/whoami' && r.scope === 'read')).toBe(true);
+    const cases: [string, string, string[], string[]][] = [
+      [TEST_TOKENS.admin, 'default', ['read', 'operate', 'admin'], ['read', 'operate', 'admin']],
+      [TEST_TOKENS.operate, 'operator', ['operate'], ['read', 'operate']],
+      [TEST_TOKENS.read, 'reader', ['read'], ['read']],
+    ];
+    for (const [token, tokenId, scopes, effectiveScopes] of cases) {
+      const res = await t.gateway.app.inject({
+        method: 'GET',
+        url: '/api/admin/whoami',
+        headers: { 'x-admin-token': token },
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ tokenId, scopes, effectiveScopes });
+      expect(res.body).not.toContain(token);
+    }
+    const extra = await t.gateway.app.inject({
+      method: 'GET',
+      url: '/api/admin/whoami?x=1',
+      headers: { 'x-admin-token': TEST_TOKENS.read },
+    });
+    expect(extra.json().error).toBe('ADMIN_INVALID_QUERY');
   });
 
   it('records an audit row for every admin mutation with the token id', async () => {

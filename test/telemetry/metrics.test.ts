@@ -96,5 +96,5 @@ describe('Prometheus metrics (SPEC §9)', () => {
     expect(http.get('{route="unmatched",method="GET",status_class="4xx"}')).toBe(1);
     expect(after.get('agw_sessions_active')?.get('')).toBe(1000);
     expect(after.get('agw_sessions_stale')?.get('')).toBe(0);
-  });
+  }, 180_000);
 });

@@ -93,7 +93,7 @@ describe('OpenTelemetry traces (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     }
     const failed = chats.find((c) => attr(c, 'agw.attempt.status') === 'failed');
     expect(attr(failed!, 'error.type')).toBe('AI_PROVIDER_RATE_LIMITED');
-  });
+  }, 90_000);
 
   it('without the endpoint nothing is exported (no tracer is created)', async () => {
     const plain = await startTestGateway();
@@ -105,5 +105,5 @@ describe('OpenTelemetry traces (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     expect(res.statusCode).toBe(200);
     await plain.close();
     expect(receiver.spans.length).toBe(before);
-  });
+  }, 90_000);
 });
