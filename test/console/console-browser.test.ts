@@ -323,17 +323,20 @@ describe('admin console in a real browser', () => {
     expectClean(p, [/^401 .*\/api\/admin\/whoami$/]);
   });
 
-  it('Telemetry says plainly that this gateway has no telemetry endpoint yet (404)', async () => {
+  it("Telemetry shows the gateway's own snapshot (level, sessions, attempts) with no errors", async () => {
+    const api = (
+      await adminRequest(t, 'GET', '/api/admin/agent-gateway/telemetry?hours=24&limit=200')
+    ).json();
     const p = await open();
     await signIn(p);
     await p.page.locator('[data-runtime-level]').waitFor();
     await p.page.locator('a[data-page=telemetry]').click();
-    const state = p.page.locator('[data-telemetry-state=unavailable]');
-    await state.waitFor();
-    expect(await state.innerText()).toContain('Telemetry is not available on this gateway yet.');
-    expect(await state.getAttribute('role')).toBe('status');
-    await p.screenshot('telemetry-unavailable');
-    expectClean(p, [/^404 .*\/api\/admin\/agent-gateway\/telemetry\?hours=24&limit=200$/]);
+    await p.page.locator('[data-telemetry-state=loaded]').waitFor();
+    expect(await p.page.locator('[data-telemetry-level]').getAttribute('data-telemetry-level')).toBe(
+      api.health.level,
+    );
+    await p.screenshot('telemetry-live');
+    expectClean(p);
   });
 
   it('Telemetry draws a SPEC-shaped snapshot served by a local fake', async () => {
