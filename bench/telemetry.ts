@@ -45,7 +45,8 @@ try {
   await seed.query(`
     insert into sessions (id, channel, external_session_id, draft_id, connector_id, status, created_at, updated_at,
       last_event_at, last_seq, event_count, archived_count, last_event_type, step_count, failed_step_count,
-      cycle_completed_count, cycle_failed_count, compact_count, auto_compact_count, pruned_count_total)
+      cycle_completed_count, cycle_failed_count, compact_count, auto_compact_count, pruned_count_total,
+      attempt_success_count, attempt_failed_count, attempt_skipped_count)
     select 'ags-benchsession-' || g, 'channel_' || (g % 4), null,
       case when g % 3 = 0 then gen_random_uuid() end,
       case when g % 20 = 0 then 'conn_' || (g % 7) end,
@@ -54,7 +55,8 @@ try {
       now() - make_interval(secs => (g % 172800)), ${PER_SESSION}, ${PER_SESSION}, 0, 'note',
       3, case when g % 10 = 0 then 1 else 0 end, 1, case when g % 10 = 0 then 1 else 0 end,
       case when g % 10 = 1 then 1 else 0 end, case when g % 30 = 1 then 1 else 0 end,
-      case when g % 10 = 1 then 5 else 0 end
+      case when g % 10 = 1 then 5 else 0 end,
+      3 - (case when g % 10 = 0 then 1 else 0 end), case when g % 10 = 0 then 2 else 0 end, 0
     from generate_series(1, ${SESSIONS}) g`);
   await seed.query(`
     insert into session_events (id, session_id, seq, from_role, to_role, type, payload, connector_id, provider, created_at)
@@ -75,7 +77,7 @@ try {
     insert into session_compactions (session_id, automatic, pruned_count, created_at)
     select 'ags-benchsession-' || g, g % 30 = 1, 5, now() - make_interval(secs => (g % 172800))
     from generate_series(1, ${SESSIONS}) g where g % 10 = 1`);
-  await seed.query('analyze');
+  await seed.query('vacuum analyze');
   await seed.end();
   const seedMs = performance.now() - seedStart;
 
@@ -136,6 +138,8 @@ try {
   }
 } finally {
   await gateway.close();
-  await admin.query(`drop database if exists ${name} with (force)`);
+  // BENCH_KEEP_DB=1 leaves the seeded database for EXPLAIN sessions.
+  if (process.env.BENCH_KEEP_DB === '1') console.log(`  kept database ${name}`);
+  else await admin.query(`drop database if exists ${name} with (force)`);
   await admin.end();
 }

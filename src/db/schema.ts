@@ -41,6 +41,10 @@ export const sessions = pgTable(
     lastEventType: text('last_event_type'),
     stepCount: integer('step_count').notNull().default(0),
     failedStepCount: integer('failed_step_count').notNull().default(0),
+    /** Provider attempts recorded in this session's step payloads, by status (telemetry roll-ups). */
+    attemptSuccessCount: integer('attempt_success_count').notNull().default(0),
+    attemptFailedCount: integer('attempt_failed_count').notNull().default(0),
+    attemptSkippedCount: integer('attempt_skipped_count').notNull().default(0),
     cycleCompletedCount: integer('cycle_completed_count').notNull().default(0),
     cycleFailedCount: integer('cycle_failed_count').notNull().default(0),
     compactCount: integer('compact_count').notNull().default(0),
@@ -53,6 +57,28 @@ export const sessions = pgTable(
     index('sessions_channel_updated_idx').on(t.channel, t.updatedAt.desc()),
     index('sessions_status_last_event_idx').on(t.status, t.lastEventAt),
     index('sessions_connector_idx').on(t.connectorId),
+    // Telemetry scans the window's sessions with an index-only scan over their roll-up columns.
+    // (Key columns rather than INCLUDE, which drizzle-kit cannot express; the effect is the same.)
+    index('sessions_telemetry_idx').on(
+      t.updatedAt,
+      t.channel,
+      t.status,
+      t.connectorId,
+      t.draftId,
+      t.createdAt,
+      t.lastEventAt,
+      t.lastSeq,
+      t.stepCount,
+      t.failedStepCount,
+      t.cycleFailedCount,
+      t.compactCount,
+      t.autoCompactCount,
+      t.prunedCountTotal,
+      t.attemptSuccessCount,
+      t.attemptFailedCount,
+      t.attemptSkippedCount,
+      t.id,
+    ),
   ],
 );
 

@@ -240,7 +240,11 @@ function commitInput(commit: RunCommit, ord: number) {
   let failedInc = 0;
   let completedInc = 0;
   let cycleFailedInc = 0;
+  const attempts = { success: 0, failed: 0, skipped: 0 };
   for (const event of commit.events) {
+    attempts.success += event.facts.attempts.success;
+    attempts.failed += event.facts.attempts.failed;
+    attempts.skipped += event.facts.attempts.skipped;
     for (const [dimension, key, count] of event.facts.counters) {
       const id = `${dimension}\u0000${key}`;
       const entry = counters.get(id);
@@ -279,6 +283,9 @@ function commitInput(commit: RunCommit, ord: number) {
     failed_inc: failedInc,
     completed_inc: completedInc,
     cycle_failed_inc: cycleFailedInc,
+    attempt_success: attempts.success,
+    attempt_failed: attempts.failed,
+    attempt_skipped: attempts.skipped,
     counters: [...counters.values()],
   };
 }
@@ -299,7 +306,8 @@ export async function commitRunBatch(executor: Executor, commits: RunCommit[]): 
           select * from jsonb_to_recordset(${input}::jsonb) as t(
             ord int, run_id uuid, session_id text, kind text, step_index int, role text, prompt text, result jsonb,
             verdict jsonb, error text, close_session boolean, events jsonb, event_count int, last_type text,
-            step_inc int, failed_inc int, completed_inc int, cycle_failed_inc int, counters jsonb)
+            step_inc int, failed_inc int, completed_inc int, cycle_failed_inc int, attempt_success int,
+            attempt_failed int, attempt_skipped int, counters jsonb)
         ), applied as (
           update orchestration_runs r set
             next_step = case when i.kind = 'step' then i.step_index + 1 else r.next_step end,
@@ -323,6 +331,9 @@ export async function commitRunBatch(executor: Executor, commits: RunCommit[]): 
             failed_step_count = s.failed_step_count + i.failed_inc,
             cycle_completed_count = s.cycle_completed_count + i.completed_inc,
             cycle_failed_count = s.cycle_failed_count + i.cycle_failed_inc,
+            attempt_success_count = s.attempt_success_count + i.attempt_success,
+            attempt_failed_count = s.attempt_failed_count + i.attempt_failed,
+            attempt_skipped_count = s.attempt_skipped_count + i.attempt_skipped,
             status = case when i.close_session then 'closed' else s.status end,
             closed_at = case when i.close_session then clock_timestamp() else s.closed_at end
           from input i join applied a on a.ord = i.ord
@@ -404,11 +415,13 @@ export async function startRunInNewSession(
           select id, revision from drafts where id = ${input.draftId}
         ), created as (
           insert into sessions (id, channel, draft_id, roles, metadata, last_seq, event_count, last_event_at,
-                                last_event_type, step_count, failed_step_count, cycle_completed_count, cycle_failed_count)
+                                last_event_type, step_count, failed_step_count, cycle_completed_count, cycle_failed_count,
+                                attempt_success_count, attempt_failed_count, attempt_skipped_count)
           select ${input.sessionId}, ${input.channel}, draft.id, ${JSON.stringify(input.roles)}::jsonb,
                  ${JSON.stringify(input.metadata)}::jsonb, 1, 1, clock_timestamp(), ${event.type},
                  ${facts.stepIncrement}, ${facts.failedStepIncrement}, ${facts.cycleCompletedIncrement},
-                 ${facts.cycleFailedIncrement}
+                 ${facts.cycleFailedIncrement}, ${facts.attempts.success}, ${facts.attempts.failed},
+                 ${facts.attempts.skipped}
           from draft
           returning *
         ), run as (

@@ -56,6 +56,8 @@ export interface EventWriteFacts {
   failedStepIncrement: number;
   cycleCompletedIncrement: number;
   cycleFailedIncrement: number;
+  /** Provider attempts in the payload by status (the session's telemetry roll-ups). */
+  attempts: { success: number; failed: number; skipped: number };
 }
 
 export function eventWriteFacts(input: NewEvent): EventWriteFacts {
@@ -75,6 +77,11 @@ export function eventWriteFacts(input: NewEvent): EventWriteFacts {
     failedStepIncrement: isStep && facts.failed ? 1 : 0,
     cycleCompletedIncrement: input.type === 'draft_cycle_completed' ? 1 : 0,
     cycleFailedIncrement: input.type === 'draft_cycle_failed' ? 1 : 0,
+    attempts: {
+      success: facts.attempts.get('success') ?? 0,
+      failed: facts.attempts.get('failed') ?? 0,
+      skipped: facts.attempts.get('skipped_cooldown') ?? 0,
+    },
   };
 }
 
@@ -105,7 +112,10 @@ export async function appendEvent(
           step_count = step_count + ${facts.stepIncrement},
           failed_step_count = failed_step_count + ${facts.failedStepIncrement},
           cycle_completed_count = cycle_completed_count + ${facts.cycleCompletedIncrement},
-          cycle_failed_count = cycle_failed_count + ${facts.cycleFailedIncrement}
+          cycle_failed_count = cycle_failed_count + ${facts.cycleFailedIncrement},
+          attempt_success_count = attempt_success_count + ${facts.attempts.success},
+          attempt_failed_count = attempt_failed_count + ${facts.attempts.failed},
+          attempt_skipped_count = attempt_skipped_count + ${facts.attempts.skipped}
         where id = ${sessionId} ${options.allowClosed ? sql`` : sql`and status = 'active'`}
         returning *`,
   );

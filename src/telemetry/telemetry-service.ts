@@ -1,11 +1,11 @@
 import type { Database } from '../db/database.js';
 import {
-  channelUsage,
   compactionsByHour,
   counterUsage,
   databaseNow,
-  type SessionTotals,
-  sessionTotals,
+  type SessionGroup,
+  sessionGroups,
+  sumCounts,
   type TelemetryFilters,
 } from './telemetry-store.js';
 
@@ -97,19 +97,15 @@ function hourlyBuckets(now: string, hours: number, rows: Awaited<ReturnType<type
   return buckets;
 }
 
-function adapterSnapshot(totals: SessionTotals) {
-  const entries: [(typeof adapterRegistry)[number], [number, number]][] = [
-    ['web', totals.adapters.web],
-    ['live_session', totals.adapters.liveSession],
-    ['external_webhook', totals.adapters.externalWebhook],
-  ];
-  const usage = entries.map(([adapter, [total, failed]]) => {
-    const errorRate = rate(failed, total);
+function adapterSnapshot(groups: SessionGroup[]) {
+  const usage = adapterRegistry.map((adapter) => {
+    const counts = sumCounts(groups.filter((g) => g.adapter === adapter));
+    const errorRate = rate(counts.failed, counts.total);
     return {
       adapter,
-      total,
-      success: total - failed,
-      failed,
+      total: counts.total,
+      success: counts.total - counts.failed,
+      failed: counts.failed,
       errorRate,
       level: levelOf(errorRate, adapterThresholds.errorRate),
     };
@@ -154,19 +150,27 @@ export class TelemetryService {
 
   async telemetry(query: SnapshotQuery) {
     const { database, staleMinutes } = this.deps;
-    const [now, totals, attempts, providers, channels, trend, ingestConnectors] = await Promise.all([
+    const [now, groups, providers, trend, ingestConnectors] = await Promise.all([
       databaseNow(database.orm),
-      sessionTotals(database.orm, query, staleMinutes),
-      counterUsage(database.orm, query, 'attempt', 10),
+      sessionGroups(database.orm, query, staleMinutes),
       counterUsage(database.orm, query, 'provider', query.limit),
-      channelUsage(database.orm, query, query.limit),
       compactionsByHour(database.orm, query),
       this.ingest.connectors(query, query.limit),
     ]);
-    const attempt = (key: string) => attempts.find((a) => a.key === key)?.count ?? 0;
-    const success = attempt('success');
-    const failed = attempt('failed');
-    const skippedCooldown = attempt('skipped_cooldown');
+    const totals = sumCounts(groups);
+    const channels = new Map<string, { channel: string; sessions: number; events: number }>();
+    for (const group of groups) {
+      const entry = channels.get(group.channel) ?? { channel: group.channel, sessions: 0, events: 0 };
+      entry.sessions += group.total;
+      entry.events += group.events;
+      channels.set(group.channel, entry);
+    }
+    const channelUsage = [...channels.values()]
+      .sort((a, b) => b.sessions - a.sessions || (a.channel < b.channel ? -1 : 1))
+      .slice(0, query.limit);
+    const success = totals.attemptSuccess;
+    const failed = totals.attemptFailed;
+    const skippedCooldown = totals.attemptSkipped;
     const attemptTotal = success + failed + skippedCooldown;
     const manual = totals.compactions - totals.autoCompactions;
     const autoCompactionShare = rate(totals.autoCompactions, totals.compactions);
@@ -220,8 +224,8 @@ export class TelemetryService {
       health: { level: worstLevel(Object.values(health)), ...health },
       thresholds: telemetryThresholds,
       providerUsage: providers.map((p) => ({ provider: p.key, events: p.count, sessions: p.sessions })),
-      channelUsage: channels,
-      adapters: adapterSnapshot(totals),
+      channelUsage,
+      adapters: adapterSnapshot(groups),
       ingestConnectors,
       connectorPolicies: this.ingest.policies(),
       connectorProfiles: this.ingest.profiles(),
@@ -230,16 +234,16 @@ export class TelemetryService {
 
   async adapters(query: TelemetryFilters) {
     const { database, staleMinutes } = this.deps;
-    const [now, totals, ingestConnectors] = await Promise.all([
+    const [now, groups, ingestConnectors] = await Promise.all([
       databaseNow(database.orm),
-      sessionTotals(database.orm, query, staleMinutes),
+      sessionGroups(database.orm, query, staleMinutes),
       this.ingest.connectors(query, 1000),
     ]);
     return {
       windowHours: query.hours,
       generatedAt: now,
       filters: filtersOf(query),
-      adapters: adapterSnapshot(totals),
+      adapters: adapterSnapshot(groups),
       ingestConnectors,
       connectorPolicies: this.ingest.policies(),
       connectorProfiles: this.ingest.profiles(),

@@ -15,7 +15,7 @@ export interface TelemetryFilters {
  */
 function sessionScope(filters: TelemetryFilters, alias = 's'): SQL {
   const s = sql.raw(alias);
-  const parts: SQL[] = [sql`${s}.updated_at >= clock_timestamp() - make_interval(hours => ${filters.hours})`];
+  const parts: SQL[] = [sql`${s}.updated_at >= now() - make_interval(hours => ${filters.hours})`];
   if (filters.channel) parts.push(sql`${s}.channel = ${filters.channel}`);
   if (filters.connector) parts.push(sql`${s}.connector_id = ${filters.connector}`);
   if (filters.provider)
@@ -25,7 +25,7 @@ function sessionScope(filters: TelemetryFilters, alias = 's'): SQL {
   return sql.join(parts, sql` and `);
 }
 
-export interface SessionTotals {
+export interface SessionCounts {
   total: number;
   active: number;
   closed: number;
@@ -33,81 +33,126 @@ export interface SessionTotals {
   stale: number;
   compacted: number;
   autoCompacted: number;
+  failed: number;
   events: number;
   stepEvents: number;
   failedStepEvents: number;
   compactions: number;
   autoCompactions: number;
   pruned: number;
-  /** Sessions by adapter (how they came in) and whether they failed (a failed step or cycle). */
-  adapters: { web: [number, number]; liveSession: [number, number]; externalWebhook: [number, number] };
+  attemptSuccess: number;
+  attemptFailed: number;
+  attemptSkipped: number;
 }
 
-/** Every session and event number of a snapshot in one pass over the window's session rows (their roll-ups). */
-export async function sessionTotals(
+export type Adapter = 'web' | 'live_session' | 'external_webhook';
+
+export interface SessionGroup extends SessionCounts {
+  channel: string;
+  /** How the sessions came in: a connector (ingest), a draft cycle, or the sessions API. */
+  adapter: Adapter;
+}
+
+const countKeys: (keyof SessionCounts)[] = [
+  'total',
+  'active',
+  'closed',
+  'attention',
+  'stale',
+  'compacted',
+  'autoCompacted',
+  'failed',
+  'events',
+  'stepEvents',
+  'failedStepEvents',
+  'compactions',
+  'autoCompactions',
+  'pruned',
+  'attemptSuccess',
+  'attemptFailed',
+  'attemptSkipped',
+];
+
+/** Sums session groups (every count is additive). */
+export function sumCounts(groups: SessionCounts[]): SessionCounts {
+  const total = Object.fromEntries(countKeys.map((k) => [k, 0])) as unknown as SessionCounts;
+  for (const group of groups) for (const key of countKeys) total[key] += group[key];
+  return total;
+}
+
+/**
+ * Every session, event and attempt number of a snapshot in ONE pass over the window's session rows, grouped by
+ * channel and adapter (callers sum the groups for totals). Reads only roll-up columns kept on append, all of them
+ * in `sessions_telemetry_idx`, so PostgreSQL can answer from the index alone.
+ */
+export async function sessionGroups(
   executor: Executor,
   filters: TelemetryFilters,
   staleMinutes: number,
-): Promise<SessionTotals> {
-  const row = await queryOne<Record<string, unknown>>(
+): Promise<SessionGroup[]> {
+  const rows = await queryRows<Record<string, unknown>>(
     executor,
     sql`with scope as (
-          select s.*, (s.failed_step_count > 0 or s.cycle_failed_count > 0) as failed,
+          select s.channel, s.status, s.last_seq, s.step_count, s.failed_step_count, s.compact_count,
+                 s.auto_compact_count, s.pruned_count_total, s.attempt_success_count, s.attempt_failed_count,
+                 s.attempt_skipped_count,
+                 (s.failed_step_count > 0 or s.cycle_failed_count > 0) as failed,
                  (s.status = 'active' and coalesce(s.last_event_at, s.created_at)
-                    < clock_timestamp() - make_interval(mins => ${staleMinutes})) as stale,
+                    < now() - make_interval(mins => ${staleMinutes})) as stale,
                  case when s.connector_id is not null then 'external_webhook'
                       when s.draft_id is not null then 'live_session' else 'web' end as adapter
           from sessions s where ${sessionScope(filters)}
         )
-        select count(*)::int as total,
+        select channel, adapter, count(*)::int as total,
           count(*) filter (where status = 'active')::int as active,
           count(*) filter (where status = 'closed')::int as closed,
           count(*) filter (where stale or failed)::int as attention,
           count(*) filter (where stale)::int as stale,
           count(*) filter (where compact_count > 0)::int as compacted,
           count(*) filter (where auto_compact_count > 0)::int as auto_compacted,
-          coalesce(sum(last_seq), 0)::bigint as events,
-          coalesce(sum(step_count), 0)::bigint as step_events,
-          coalesce(sum(failed_step_count), 0)::bigint as failed_step_events,
-          coalesce(sum(compact_count), 0)::bigint as compactions,
-          coalesce(sum(auto_compact_count), 0)::bigint as auto_compactions,
-          coalesce(sum(pruned_count_total), 0)::bigint as pruned,
-          count(*) filter (where adapter = 'web')::int as web_total,
-          count(*) filter (where adapter = 'web' and failed)::int as web_failed,
-          count(*) filter (where adapter = 'live_session')::int as live_total,
-          count(*) filter (where adapter = 'live_session' and failed)::int as live_failed,
-          count(*) filter (where adapter = 'external_webhook')::int as webhook_total,
-          count(*) filter (where adapter = 'external_webhook' and failed)::int as webhook_failed
-        from scope`,
+          count(*) filter (where failed)::int as failed,
+          sum(last_seq)::bigint as events,
+          sum(step_count)::bigint as step_events,
+          sum(failed_step_count)::bigint as failed_step_events,
+          sum(compact_count)::bigint as compactions,
+          sum(auto_compact_count)::bigint as auto_compactions,
+          sum(pruned_count_total)::bigint as pruned,
+          sum(attempt_success_count)::bigint as attempt_success,
+          sum(attempt_failed_count)::bigint as attempt_failed,
+          sum(attempt_skipped_count)::bigint as attempt_skipped
+        from scope group by channel, adapter`,
   );
-  const n = (key: string) => Number(row?.[key] ?? 0);
-  return {
-    total: n('total'),
-    active: n('active'),
-    closed: n('closed'),
-    attention: n('attention'),
-    stale: n('stale'),
-    compacted: n('compacted'),
-    autoCompacted: n('auto_compacted'),
-    events: n('events'),
-    stepEvents: n('step_events'),
-    failedStepEvents: n('failed_step_events'),
-    compactions: n('compactions'),
-    autoCompactions: n('auto_compactions'),
-    pruned: n('pruned'),
-    adapters: {
-      web: [n('web_total'), n('web_failed')],
-      liveSession: [n('live_total'), n('live_failed')],
-      externalWebhook: [n('webhook_total'), n('webhook_failed')],
-    },
-  };
+  return rows.map((row) => {
+    const n = (key: string) => Number(row[key] ?? 0);
+    return {
+      channel: row.channel as string,
+      adapter: row.adapter as Adapter,
+      total: n('total'),
+      active: n('active'),
+      closed: n('closed'),
+      attention: n('attention'),
+      stale: n('stale'),
+      compacted: n('compacted'),
+      autoCompacted: n('auto_compacted'),
+      failed: n('failed'),
+      events: n('events'),
+      stepEvents: n('step_events'),
+      failedStepEvents: n('failed_step_events'),
+      compactions: n('compactions'),
+      autoCompactions: n('auto_compactions'),
+      pruned: n('pruned'),
+      attemptSuccess: n('attempt_success'),
+      attemptFailed: n('attempt_failed'),
+      attemptSkipped: n('attempt_skipped'),
+    };
+  });
 }
 
 /** Sums of one counter dimension over the window's sessions, with how many sessions have each key. */
 export async function counterUsage(
   executor: Executor,
   filters: TelemetryFilters,
-  dimension: 'attempt' | 'provider',
+  dimension: 'provider',
   limit: number,
 ): Promise<{ key: string; count: number; sessions: number }[]> {
   const rows = await queryRows<{ key: string; count: number; sessions: number }>(
@@ -118,20 +163,6 @@ export async function counterUsage(
         group by c.key order by count desc, c.key limit ${limit}`,
   );
   return rows.map((r) => ({ key: r.key, count: Number(r.count), sessions: Number(r.sessions) }));
-}
-
-export async function channelUsage(
-  executor: Executor,
-  filters: TelemetryFilters,
-  limit: number,
-): Promise<{ channel: string; sessions: number; events: number }[]> {
-  const rows = await queryRows<{ channel: string; sessions: number; events: number }>(
-    executor,
-    sql`select s.channel, count(*)::int as sessions, coalesce(sum(s.last_seq), 0)::bigint as events
-        from sessions s where ${sessionScope(filters)}
-        group by s.channel order by sessions desc, s.channel limit ${limit}`,
-  );
-  return rows.map((r) => ({ channel: r.channel, sessions: Number(r.sessions), events: Number(r.events) }));
 }
 
 /** Compactions per UTC hour of the window (from the compaction roll-up rows), for the window's sessions. */
@@ -145,7 +176,7 @@ export async function compactionsByHour(
           count(*)::int as compactions,
           count(*) filter (where c.automatic)::int as auto_compactions, coalesce(sum(c.pruned_count), 0)::bigint as pruned
         from session_compactions c join sessions s on s.id = c.session_id
-        where c.created_at >= date_trunc('hour', clock_timestamp() at time zone 'UTC') at time zone 'UTC'
+        where c.created_at >= date_trunc('hour', now() at time zone 'UTC') at time zone 'UTC'
                              - make_interval(hours => ${filters.hours - 1})
           and ${sessionScope(filters)}
         group by 1 order by 1`,
@@ -172,7 +203,7 @@ export async function activeAndStale(
   const row = await queryOne<{ active: number; stale: number }>(
     executor,
     sql`select count(*)::int as active,
-          count(*) filter (where coalesce(last_event_at, created_at) < clock_timestamp() - make_interval(mins => ${staleMinutes}))::int as stale
+          count(*) filter (where coalesce(last_event_at, created_at) < now() - make_interval(mins => ${staleMinutes}))::int as stale
         from sessions where status = 'active'`,
   );
   return { active: Number(row?.active ?? 0), stale: Number(row?.stale ?? 0) };

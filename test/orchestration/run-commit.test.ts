@@ -182,6 +182,11 @@ describe('run commits (one statement per batch of steps and run ends)', () => {
         lastEventType: 'session_closed',
       });
       expect(session!.closedAt).not.toBeNull();
+      const [rollups] = await queryRows<{ success: number; failed: number }>(
+        db.database.orm,
+        sql`select attempt_success_count as success, attempt_failed_count as failed from sessions where id = ${sessionId}`,
+      );
+      expect(rollups).toEqual({ success: 3, failed: 0 });
       const counters = await getCounters(db.database.orm, sessionId);
       expect(counters.provider).toEqual({ mock: 3 });
       expect(counters.attempt).toEqual({ success: 3 });
