@@ -24,7 +24,7 @@ export interface AiRuntimeOptions {
   deterministicScripts?: ReadonlyMap<string, DeterministicScript>;
   /** Replaces the adapters of some kinds (benchmarks compare a bare client). */
   adapters?: Partial<Record<ProviderKind, ProviderAdapter>>;
-  onAttempt?: (role: Role, attempt: RunAttempt) => void;
+  onAttempt?: (role: Role | null, attempt: RunAttempt) => void;
   /** Warned (at most every 10 s) when the circuit store fails and calls fail open. */
   logger?: { warn(obj: object, msg: string): void };
 }
