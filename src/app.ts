@@ -9,9 +9,11 @@ import { openDatabase } from './db/open-database.js';
 import { Readiness } from './health/readiness.js';
 import { createRedisClient } from './health/redis-client.js';
 import { AdminAuth } from './http/admin-auth.js';
+import { GatewayApiAuth } from './http/gateway-api-auth.js';
 import { registerAdminRoutes } from './http/routes/admin-routes.js';
 import { registerDraftRoutes } from './http/routes/draft-routes.js';
 import { registerHealthRoutes } from './http/routes/health-routes.js';
+import { registerOpenAiRoutes } from './http/routes/openai-routes.js';
 import { registerRuntimeRoutes } from './http/routes/runtime-routes.js';
 import { registerSessionRoutes } from './http/routes/session-routes.js';
 import { registerStreamRoutes } from './http/routes/stream-routes.js';
@@ -22,7 +24,9 @@ import { DRAFT_CYCLE_QUEUE, DraftCycle } from './orchestration/draft-cycle.js';
 import { Orchestrator } from './orchestration/orchestrator.js';
 import { REPLY_QUEUE, type ReplyJob, ReplyWorker, replyAppendHook } from './orchestration/reply-worker.js';
 import { SWEEPER_QUEUE, Sweeper } from './orchestration/sweeper.js';
+import { ChatCompletions } from './openai-compat/chat-completions.js';
 import { AiRuntime } from './runtime/ai-runtime.js';
+import type { Clock } from './runtime/clock.js';
 import { loadRuntimeDefinition } from './runtime/runtime-config.js';
 import { SessionCache } from './sessions/session-cache.js';
 import { SessionEventBus } from './sessions/session-event-bus.js';
@@ -34,6 +38,8 @@ export interface GatewayOptions {
   /** An already open database (tests); otherwise one is opened from config and closed with the gateway. */
   database?: Database;
   logStream?: DestinationStream;
+  /** Virtual time for the AI runtime (tests of cooldowns over real HTTP); the system clock otherwise. */
+  clock?: Clock;
 }
 
 export interface Gateway {
@@ -110,9 +116,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     registerHealthRoutes(app, { version, startedAt, readiness });
     registerSessionRoutes(app, sessions);
     registerAdminRoutes(app, audit);
-    const runtime = new AiRuntime({ definition: loadRuntimeDefinition(config), redis, logger: app.log });
+    const runtime = new AiRuntime({
+      definition: loadRuntimeDefinition(config),
+      redis,
+      logger: app.log,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
     cleanups.push(() => runtime.close());
     registerRuntimeRoutes(app, runtime);
+    registerOpenAiRoutes(app, {
+      chat: new ChatCompletions(runtime),
+      auth: new GatewayApiAuth(config.gatewayApiKeys),
+    });
 
     const bus = new SessionEventBus(database);
     await bus.start();

@@ -3,7 +3,16 @@ import type { DeterministicScript } from '../providers/deterministic/determinist
 import type { ProviderAdapter, ProviderKind } from '../providers/provider.js';
 import { createProviderRegistry } from '../providers/provider-registry.js';
 import { UpstreamClient } from '../providers/upstream-client.js';
-import { ChainRunner, type RoleRunResult, type RunAttempt, type RunRoleRequest } from './chain-runner.js';
+import {
+  type AttemptAnswer,
+  type AttemptContext,
+  type ChainOutcome,
+  type ChainPlan,
+  ChainRunner,
+  type RoleRunResult,
+  type RunAttempt,
+  type RunRoleRequest,
+} from './chain-runner.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { type CircuitStore, MemoryCircuitStore } from './circuit-store.js';
 import { type Clock, systemClock } from './clock.js';
@@ -38,7 +47,7 @@ export class AiRuntime {
   readonly breaker: CircuitBreaker;
   readonly upstream: UpstreamClient;
   private readonly runner: ChainRunner;
-  private readonly clock: Clock;
+  readonly clock: Clock;
 
   constructor(options: AiRuntimeOptions) {
     const { definition } = options;
@@ -82,6 +91,14 @@ export class AiRuntime {
   /** Runs a prompt for a role through its chain (or `request.providers`), updating circuits. */
   runRole(request: RunRoleRequest): Promise<RoleRunResult> {
     return this.runner.runRole(request);
+  }
+
+  /** Runs explicit routes with the circuits, retries, deadline and attempt hook of role runs (`/v1`). */
+  runChain<T>(
+    plan: ChainPlan,
+    invoke: (context: AttemptContext) => Promise<AttemptAnswer<T>>,
+  ): Promise<ChainOutcome<T>> {
+    return this.runner.runChain(plan, invoke);
   }
 
   /** GET /api/admin/ai-runtime/profiles. */

@@ -1,4 +1,6 @@
+import type { ChatCall, ChatCompletion } from '../chat-completion.js';
 import { badResponse, type ErrorBodyInfo } from '../failure-classification.js';
+import { anthropicBodyOf, anthropicCompletionOf } from './anthropic-chat.js';
 import {
   type ProviderAdapter,
   type ProviderCall,
@@ -80,5 +82,20 @@ export class AnthropicAdapter implements ProviderAdapter {
       describeAnthropicError,
     );
     return parseAnthropicMessage(target.provider, res.json, target.model);
+  }
+
+  /** `/v1`: the OpenAI request translated to the Messages API and the reply back to `chat.completion`. */
+  async chat(target: ProviderTarget, call: ChatCall): Promise<ChatCompletion> {
+    const headers: Record<string, string> = { 'anthropic-version': anthropicVersion };
+    if (target.apiKey) headers['x-api-key'] = target.apiKey;
+    const res = await this.client.postJson(
+      target.provider,
+      joinEndpoint(target.endpoint ?? '', '/v1/messages'),
+      headers,
+      anthropicBodyOf(target.model, call.request),
+      call.signal,
+      describeAnthropicError,
+    );
+    return { ...anthropicCompletionOf(target.provider, res.json, target.model), raw: null };
   }
 }

@@ -1,4 +1,6 @@
+import type { ChatCall, ChatCompletion } from '../chat-completion.js';
 import { badResponse, type ErrorBodyInfo } from '../failure-classification.js';
+import { geminiBodyOf, geminiCompletionOf } from './gemini-chat.js';
 import {
   type ProviderAdapter,
   type ProviderCall,
@@ -74,12 +76,9 @@ export class GeminiAdapter implements ProviderAdapter {
     if (call.maxOutputTokens !== undefined) body.generationConfig = { maxOutputTokens: call.maxOutputTokens };
     const headers: Record<string, string> = {};
     if (target.apiKey) headers['x-goog-api-key'] = target.apiKey;
-    const base = (target.endpoint ?? '').replace(/\/+$/, '');
-    const prefix = /\/v1(beta|alpha)?$/.test(base) ? base : `${base}/v1beta`;
-    const url = `${prefix}/models/${encodeURIComponent(target.model)}:generateContent`;
     const res = await this.client.postJson(
       target.provider,
-      url,
+      generateContentUrl(target),
       headers,
       body,
       call.signal,
@@ -87,4 +86,26 @@ export class GeminiAdapter implements ProviderAdapter {
     );
     return parseGeminiResponse(target.provider, res.json, target.model);
   }
+
+  /** `/v1`: the OpenAI request translated to generateContent and the reply back to `chat.completion`. */
+  async chat(target: ProviderTarget, call: ChatCall): Promise<ChatCompletion> {
+    const headers: Record<string, string> = {};
+    if (target.apiKey) headers['x-goog-api-key'] = target.apiKey;
+    const res = await this.client.postJson(
+      target.provider,
+      generateContentUrl(target),
+      headers,
+      geminiBodyOf(call.request),
+      call.signal,
+      describeGeminiError,
+    );
+    return { ...geminiCompletionOf(target.provider, res.json, target.model), raw: null };
+  }
+}
+
+/** `<base>/v1beta/models/<model>:generateContent` (a base already ending in a version is kept). */
+function generateContentUrl(target: ProviderTarget): string {
+  const base = (target.endpoint ?? '').replace(/\/+$/, '');
+  const prefix = /\/v1(beta|alpha)?$/.test(base) ? base : `${base}/v1beta`;
+  return `${prefix}/models/${encodeURIComponent(target.model)}:generateContent`;
 }
