@@ -15,7 +15,14 @@ const idPattern = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export function parseGatewayApiKeys(raw: string): GatewayApiKeyDefinition[] {
   const value = raw.trim();
   if (!value.startsWith('[')) {
-    const keys = [...new Set(value.split(',').map((k) => k.trim()).filter(Boolean))];
+    const keys = [
+      ...new Set(
+        value
+          .split(',')
+          .map((k) => k.trim())
+          .filter(Boolean),
+      ),
+    ];
     return keys.map((key, index) => {
       if (key.length < 16) throw new Error(`key ${index + 1} must be at least 16 characters`);
       return { id: `key-${index + 1}`, sha256: sha256(key) };
@@ -27,15 +34,18 @@ export function parseGatewayApiKeys(raw: string): GatewayApiKeyDefinition[] {
   } catch (error) {
     throw new Error(`is not valid JSON (${(error as Error).message})`);
   }
-  if (!Array.isArray(list)) throw new Error('must be a comma list of keys or a JSON array of { id, key | sha256 }');
+  if (!Array.isArray(list))
+    throw new Error('must be a comma list of keys or a JSON array of { id, key | sha256 }');
   const seen = new Set<string>();
   return list.map((entry, index) => {
     const where = `entry ${index}`;
-    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw new Error(`${where} must be an object`);
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
+      throw new Error(`${where} must be an object`);
     const { id, key, sha256: digest, ...rest } = entry as Record<string, unknown>;
     const unknown = Object.keys(rest);
     if (unknown.length > 0) throw new Error(`${where} has unknown keys: ${unknown.join(', ')}`);
-    if (typeof id !== 'string' || !idPattern.test(id)) throw new Error(`${where}: id must match ${idPattern}`);
+    if (typeof id !== 'string' || !idPattern.test(id))
+      throw new Error(`${where}: id must match ${idPattern}`);
     if (seen.has(id)) throw new Error(`${where}: id "${id}" is used twice`);
     seen.add(id);
     if (typeof key === 'string' && digest === undefined) {
@@ -43,7 +53,8 @@ export function parseGatewayApiKeys(raw: string): GatewayApiKeyDefinition[] {
       return { id, sha256: sha256(key) };
     }
     if (typeof digest === 'string' && key === undefined) {
-      if (!/^[0-9a-f]{64}$/i.test(digest)) throw new Error(`${where} (${id}): sha256 must be 64 hex characters`);
+      if (!/^[0-9a-f]{64}$/i.test(digest))
+        throw new Error(`${where} (${id}): sha256 must be 64 hex characters`);
       return { id, sha256: Buffer.from(digest, 'hex') };
     }
     throw new Error(`${where} (${id}): give exactly one of key or sha256`);

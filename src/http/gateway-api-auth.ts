@@ -25,7 +25,10 @@ export class GatewayApiAuth {
       if (timingSafeEqual(digest, key.sha256) && match === undefined) match = key;
     }
     if (!value || !match) {
-      throw new AppError('GATEWAY_API_KEY_INVALID', 'Missing or invalid API key (Authorization: Bearer <key>).');
+      throw new AppError(
+        'GATEWAY_API_KEY_INVALID',
+        'Missing or invalid API key (Authorization: Bearer <key>).',
+      );
     }
     return match.id;
   }

@@ -15,7 +15,26 @@ export interface MockProviderOptions {
   port?: number;
   host?: string;
   script?: MockScript;
+  /** Clock for `phases` and request timestamps (tests share virtual time with the gateway). */
+  now?: () => number;
 }
+
+/** One request as the mock saw it: tests assert attempt counts and the gaps between retries. */
+export interface MockRequestRecord {
+  /** 1-based request number overall. */
+  n: number;
+  model: string;
+  dialect: Dialect;
+  stream: boolean;
+  /** When it arrived (the `now` clock, ms). */
+  at: number;
+  /** What the mock did: `ok`, `status 429`, `reset`, `hang`, `stream-cut`, … */
+  outcome: string;
+  /** True when the client closed the connection before the mock finished answering. */
+  clientAborted: boolean;
+}
+
+const maxLog = 10_000;
 
 /** What the mock has seen; tests assert on it (e.g. that a timed-out request's connection was closed). */
 export interface MockProviderStats {
@@ -26,6 +45,8 @@ export interface MockProviderStats {
   /** Headers of the last request (tests check that keys are sent where the vendor expects them). */
   lastHeaders: Record<string, string | string[] | undefined>;
   lastBody: unknown;
+  /** Every request (the latest 10,000), in arrival order. */
+  log: MockRequestRecord[];
 }
 
 export interface MockProvider {
@@ -33,8 +54,10 @@ export interface MockProvider {
   stats: MockProviderStats;
   /** Emits `request` ({ model, dialect }) and `client-abort` ({ model }). */
   events: EventEmitter;
-  /** Replaces the script (counts keep going). */
+  /** Replaces the script (counts keep going; `phases` start again from now). */
   setScript(script: MockScript): void;
+  /** The requests for one model, in order. */
+  seen(model: string): MockRequestRecord[];
   close(): Promise<void>;
 }
 
@@ -79,6 +102,8 @@ function presentedKey(req: IncomingMessage): string | undefined {
  */
 export async function startMockProvider(options: MockProviderOptions = {}): Promise<MockProvider> {
   let script: MockScript = options.script ?? {};
+  const now = options.now ?? Date.now;
+  let scriptSetAt = now();
   const events = new EventEmitter();
   const stats: MockProviderStats = {
     requests: 0,
@@ -86,6 +111,7 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
     clientAborts: 0,
     lastHeaders: {},
     lastBody: null,
+    log: [],
   };
 
   const server = createServer((req, res) => {
@@ -111,14 +137,32 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
     stats.byModel[model] = (stats.byModel[model] ?? 0) + 1;
     stats.lastHeaders = req.headers;
     stats.lastBody = body;
-    const behaviour = resolveBehaviour(script, model, stats.requests, stats.byModel[model]);
+    const behaviour = resolveBehaviour(
+      script,
+      model,
+      stats.requests,
+      stats.byModel[model],
+      now() - scriptSetAt,
+    );
+    const record: MockRequestRecord = {
+      n: stats.requests,
+      model,
+      dialect: target.dialect,
+      stream: body.stream === true,
+      at: now(),
+      outcome: outcomeOf(behaviour),
+      clientAborted: false,
+    };
+    stats.log.push(record);
+    if (stats.log.length > maxLog) stats.log.shift();
     let finished = false;
     res.on('finish', () => {
       finished = true;
     });
     res.on('close', () => {
-      if (!finished) {
+      if (!finished && behaviour.fault !== 'reset' && behaviour.streamCutAfter === undefined) {
         stats.clientAborts += 1;
+        record.clientAborted = true;
         events.emit('client-abort', { model });
       }
     });
@@ -167,6 +211,12 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
     }
     const prompt = promptOf(dialect, body);
     const text = b.fault === 'empty' ? '' : (b.text ?? `Mock answer from ${model}: ${prompt.slice(0, 80)}`);
+    if (dialect === 'openai' && b.finishReason && body.stream !== true)
+      return sendJson(
+        res,
+        200,
+        withFinish(successBody(dialect, model, text, estimateTokens(prompt)), b.finishReason),
+      );
     if (dialect === 'openai' && body.stream === true)
       return stream(res, model, text, estimateTokens(prompt), body, b);
     sendJson(res, 200, successBody(dialect, model, text, estimateTokens(prompt)), headers);
@@ -205,7 +255,7 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
         setTimeout(next, b.chunkDelayMs ?? 0);
         return;
       }
-      res.write(openAiChunk(id, model, {}, 'stop'));
+      res.write(openAiChunk(id, model, {}, b.finishReason ?? 'stop'));
       if (includeUsage) {
         const usage = {
           prompt_tokens: promptTokens,
@@ -234,6 +284,10 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
     events,
     setScript(next) {
       script = next;
+      scriptSetAt = now();
+    },
+    seen(model) {
+      return stats.log.filter((r) => r.model === model);
     },
     close() {
       return new Promise((resolve) => {
@@ -242,6 +296,24 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
       });
     },
   };
+}
+
+/** A short label of what a behaviour does, for the request log. */
+function outcomeOf(b: MockBehaviour): string {
+  const status = errorStatus(b);
+  if (b.fault) return b.fault;
+  if (status !== undefined && status >= 300) return `status ${status}`;
+  if (b.streamCutAfter !== undefined) return 'stream-cut';
+  if (b.stallAfter !== undefined) return 'stall';
+  if (b.malformedChunkAt !== undefined) return 'malformed-chunk';
+  if (b.omitDone) return 'no-done';
+  return 'ok';
+}
+
+function withFinish(body: unknown, finish: string): unknown {
+  const choice = (body as { choices: { finish_reason: string }[] }).choices[0];
+  if (choice) choice.finish_reason = finish;
+  return body;
 }
 
 function sendJson(

@@ -54,16 +54,20 @@ export function chainError(outcome: ChainOutcome<unknown>): AppError {
       { headers, details: { attempts: 0 } },
     );
   }
-  return new AppError(chosen.errorCode ?? 'AI_PROVIDER_ERROR', chosen.errorMessage ?? 'The provider call failed.', {
-    headers: { ...headers, 'x-agw-provider': chosen.provider },
-    details: {
-      provider: chosen.provider,
-      reason: chosen.reason,
-      httpStatus: chosen.httpStatus,
-      attempts: tries(outcome.attempts),
-      deadlineExceeded: outcome.deadlineExceeded,
+  return new AppError(
+    chosen.errorCode ?? 'AI_PROVIDER_ERROR',
+    chosen.errorMessage ?? 'The provider call failed.',
+    {
+      headers: { ...headers, 'x-agw-provider': chosen.provider },
+      details: {
+        provider: chosen.provider,
+        reason: chosen.reason,
+        httpStatus: chosen.httpStatus,
+        attempts: tries(outcome.attempts),
+        deadlineExceeded: outcome.deadlineExceeded,
+      },
     },
-  });
+  );
 }
 
 /**
@@ -127,7 +131,11 @@ export class ChatCompletions {
   }
 
   /** One non-streaming attempt: the kind's `chat`, or its text `complete` wrapped as a `chat.completion`. */
-  private async completeOnce(context: AttemptContext, input: ChatInput, role: string): Promise<ChatCompletion> {
+  private async completeOnce(
+    context: AttemptContext,
+    input: ChatInput,
+    role: string,
+  ): Promise<ChatCompletion> {
     const { adapter, target, signal } = context;
     if (adapter.chat) return adapter.chat(target, { role, request: input.request, signal });
     const params = input.request.params;

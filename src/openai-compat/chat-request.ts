@@ -61,7 +61,13 @@ function modelName(value: unknown, param: string): string {
   return value.trim();
 }
 
-function checkNumber(params: Record<string, unknown>, key: string, min: number, max: number, integer = false) {
+function checkNumber(
+  params: Record<string, unknown>,
+  key: string,
+  min: number,
+  max: number,
+  integer = false,
+) {
   const value = params[key];
   if (value === undefined || value === null) return;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max)

@@ -9,7 +9,11 @@ export interface ModelRoutes {
   routes: RunRoute[];
 }
 
-function routesOf(definition: RuntimeDefinition, name: string, param: string): { role: Role | null; routes: RunRoute[] } {
+function routesOf(
+  definition: RuntimeDefinition,
+  name: string,
+  param: string,
+): { role: Role | null; routes: RunRoute[] } {
   const lower = name.toLowerCase();
   const roleName = lower.startsWith('role:') ? lower.slice(5) : lower;
   if (isRole(roleName)) {
@@ -20,9 +24,13 @@ function routesOf(definition: RuntimeDefinition, name: string, param: string): {
     return { role: roleName, routes };
   }
   if (lower.startsWith('role:')) {
-    throw new AppError('GATEWAY_MODEL_NOT_FOUND', `${param}: "${name}" names no role (${roles.join(', ')}).`, {
-      details: { param },
-    });
+    throw new AppError(
+      'GATEWAY_MODEL_NOT_FOUND',
+      `${param}: "${name}" names no role (${roles.join(', ')}).`,
+      {
+        details: { param },
+      },
+    );
   }
   const provider = definition.providers.get(lower);
   if (provider) return { role: null, routes: [{ provider }] };
@@ -59,7 +67,7 @@ export function resolveModelRoutes(
     }
   };
   add(primary.routes);
-  fallbacks.forEach((name, i) => add(routesOf(definition, name, `fallbacks[${i}]`).routes));
+  for (const [i, name] of fallbacks.entries()) add(routesOf(definition, name, `fallbacks[${i}]`).routes);
   return { role: primary.role, routes };
 }
 

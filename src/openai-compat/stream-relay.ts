@@ -154,7 +154,9 @@ export async function relayStream(
     watchdog?.stop();
     if (sink.closed) return null; // the client left; the provider did nothing wrong
     const failure =
-      error instanceof ProviderFailure ? error : badResponse(provider, (error as Error)?.message ?? 'stream failed');
+      error instanceof ProviderFailure
+        ? error
+        : badResponse(provider, (error as Error)?.message ?? 'stream failed');
     stream.close(failure);
     sink.fail(failure);
     return failure;
@@ -174,7 +176,12 @@ export function completionAsStream(completion: ChatCompletion): ChatStream {
   const body = completion.body;
   const choice = (body.choices as Record<string, unknown>[] | undefined)?.[0] ?? {};
   const message = (choice.message as Record<string, unknown> | undefined) ?? {};
-  const base = { id: body.id, object: 'chat.completion.chunk', created: body.created, model: completion.model };
+  const base = {
+    id: body.id,
+    object: 'chat.completion.chunk',
+    created: body.created,
+    model: completion.model,
+  };
   const chunk = (delta: Record<string, unknown>, finish: string | null, content: boolean): ChatChunk => ({
     json: { ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] },
     raw: null,

@@ -82,7 +82,9 @@ export function plainMessages(messages: readonly OpenAiChatMessage[]): ChatMessa
     if (m.role === 'developer' || m.role === 'system') return { role: 'system', content: text };
     if (m.role === 'tool') return { role: 'user', content: `[tool result ${m.tool_call_id ?? ''}] ${text}` };
     if (m.role === 'assistant') {
-      const calls = (m.tool_calls ?? []).map((c) => `[tool call ${c.function.name}(${c.function.arguments})]`);
+      const calls = (m.tool_calls ?? []).map(
+        (c) => `[tool call ${c.function.name}(${c.function.arguments})]`,
+      );
       return { role: 'assistant', content: [text, ...calls].filter(Boolean).join('\n') };
     }
     return { role: 'user', content: text };

@@ -25,7 +25,9 @@ export function withAttemptTimeout<T>(
     const onCallerAbort = callerSignal
       ? () => {
           controller.abort(callerSignal.reason);
-          reject(new ProviderFailure({ code: 'AI_PROVIDER_ERROR', retryable: false, message: 'run cancelled' }));
+          reject(
+            new ProviderFailure({ code: 'AI_PROVIDER_ERROR', retryable: false, message: 'run cancelled' }),
+          );
         }
       : undefined;
     if (onCallerAbort) callerSignal?.addEventListener('abort', onCallerAbort, { once: true });

@@ -1,6 +1,5 @@
 import type { ChatCall, ChatCompletion } from '../chat-completion.js';
 import { badResponse, type ErrorBodyInfo } from '../failure-classification.js';
-import { anthropicBodyOf, anthropicCompletionOf } from './anthropic-chat.js';
 import {
   type ProviderAdapter,
   type ProviderCall,
@@ -9,6 +8,7 @@ import {
   type ProviderTarget,
 } from '../provider.js';
 import { joinEndpoint, pick, replyOf, tokenCount, type UpstreamClient } from '../upstream-client.js';
+import { anthropicBodyOf, anthropicCompletionOf } from './anthropic-chat.js';
 
 /** Messages API version header the adapter speaks. */
 export const anthropicVersion = '2023-06-01';

@@ -23,7 +23,9 @@ function messageOf(m: OpenAiChatMessage): Record<string, unknown> {
   if (m.role === 'tool') {
     return {
       role: 'user',
-      content: [{ type: 'tool_result', tool_use_id: m.tool_call_id ?? '', content: textOfContent(m.content) }],
+      content: [
+        { type: 'tool_result', tool_use_id: m.tool_call_id ?? '', content: textOfContent(m.content) },
+      ],
     };
   }
   if (m.role === 'assistant' && m.tool_calls?.length) {
@@ -66,7 +68,8 @@ export function anthropicBodyOf(model: string, request: ChatRequest): Record<str
   if (system.length > 0) body.system = system.join('\n\n');
   if (p.temperature !== undefined && p.temperature !== null) body.temperature = p.temperature;
   if (p.top_p !== undefined && p.top_p !== null) body.top_p = p.top_p;
-  if (p.stop !== undefined && p.stop !== null) body.stop_sequences = Array.isArray(p.stop) ? p.stop : [p.stop];
+  if (p.stop !== undefined && p.stop !== null)
+    body.stop_sequences = Array.isArray(p.stop) ? p.stop : [p.stop];
   if (Array.isArray(p.tools)) {
     body.tools = p.tools.map((tool) => ({
       name: pick(tool, 'function', 'name'),
@@ -122,7 +125,8 @@ export function anthropicCompletionOf(
   const model = typeof pick(json, 'model') === 'string' ? (pick(json, 'model') as string) : fallbackModel;
   const input = tokenCount(pick(json, 'usage', 'input_tokens'));
   const output = tokenCount(pick(json, 'usage', 'output_tokens'));
-  const usage = input !== undefined && output !== undefined ? { inputTokens: input, outputTokens: output } : null;
+  const usage =
+    input !== undefined && output !== undefined ? { inputTokens: input, outputTokens: output } : null;
   const message: Record<string, unknown> = { role: 'assistant', content: text || null };
   if (toolCalls.length > 0) message.tool_calls = toolCalls;
   const finish = typeof stop === 'string' ? (finishReasons[stop] ?? 'stop') : 'stop';

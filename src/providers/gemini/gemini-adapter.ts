@@ -1,6 +1,5 @@
 import type { ChatCall, ChatCompletion } from '../chat-completion.js';
 import { badResponse, type ErrorBodyInfo } from '../failure-classification.js';
-import { geminiBodyOf, geminiCompletionOf } from './gemini-chat.js';
 import {
   type ProviderAdapter,
   type ProviderCall,
@@ -9,6 +8,7 @@ import {
   type ProviderTarget,
 } from '../provider.js';
 import { pick, replyOf, tokenCount, type UpstreamClient } from '../upstream-client.js';
+import { geminiBodyOf, geminiCompletionOf } from './gemini-chat.js';
 
 /** Reads Google's `{ error: { code, message, status } }`. */
 export function describeGeminiError(json: unknown): ErrorBodyInfo {

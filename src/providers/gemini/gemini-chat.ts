@@ -1,9 +1,4 @@
-import {
-  type ChatRequest,
-  completionBody,
-  type OpenAiToolCall,
-  textOfContent,
-} from '../chat-completion.js';
+import { type ChatRequest, completionBody, type OpenAiToolCall, textOfContent } from '../chat-completion.js';
 import type { TokenUsage } from '../provider.js';
 import { pick, tokenCount } from '../upstream-client.js';
 import { parseGeminiResponse } from './gemini-adapter.js';
@@ -43,7 +38,8 @@ export function geminiBodyOf(request: ChatRequest): Record<string, unknown> {
   if (maxTokens !== undefined && maxTokens !== null) config.maxOutputTokens = maxTokens;
   if (p.temperature !== undefined && p.temperature !== null) config.temperature = p.temperature;
   if (p.top_p !== undefined && p.top_p !== null) config.topP = p.top_p;
-  if (p.stop !== undefined && p.stop !== null) config.stopSequences = Array.isArray(p.stop) ? p.stop : [p.stop];
+  if (p.stop !== undefined && p.stop !== null)
+    config.stopSequences = Array.isArray(p.stop) ? p.stop : [p.stop];
   if (Object.keys(config).length > 0) body.generationConfig = config;
   if (Array.isArray(p.tools)) {
     body.tools = [

@@ -20,13 +20,19 @@ export function parseOpenAiChunk(provider: string, data: string, raw: string | n
   if (error !== undefined && error !== null) {
     const status = pick(error, 'code');
     const info = describeOpenAiError(json);
-    throw failureFromStatus(provider, typeof status === 'number' ? status : 500, {}, {
-      reason: info.reason,
-      message: `stream error event: ${info.message ?? 'no message'}`,
-    });
+    throw failureFromStatus(
+      provider,
+      typeof status === 'number' ? status : 500,
+      {},
+      {
+        reason: info.reason,
+        message: `stream error event: ${info.message ?? 'no message'}`,
+      },
+    );
   }
   const choices = pick(json, 'choices');
-  if (choices !== undefined && !Array.isArray(choices)) throw badResponse(provider, 'chunk choices is not a list');
+  if (choices !== undefined && !Array.isArray(choices))
+    throw badResponse(provider, 'chunk choices is not a list');
   const choice = Array.isArray(choices) ? choices[0] : undefined;
   const delta = pick(choice, 'delta');
   const text = pick(delta, 'content');
