@@ -323,6 +323,11 @@ describe('/v1 auth, models and routing', () => {
     expect(res.status).toBe(401);
   });
 
+  it('never logs the API key', () => {
+    expect(t.logs.length).toBeGreaterThan(0);
+    expect(t.logs.join('\n')).not.toContain(API_KEY);
+  });
+
   it('lists roles and provider ids as models', async () => {
     const ids = [];
     for await (const model of client.models.list()) ids.push(model.id);
