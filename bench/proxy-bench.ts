@@ -2,11 +2,11 @@
  * `npm run bench:proxy`: what `/v1/chat/completions` adds to a call. The same client sends the same request to the
  * mock provider directly and through the gateway (default upstream = the mock): sequential and 50 in flight with an
  * undici Pool (µs-precise latency), then autocannon at 50 connections for throughput. The mock and the gateway run
- * in child processes so their CPU does not mix with the measuring client.
+ * in child processes (built code from dist/, as `npm start` runs it) so their CPU does not mix with the client.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
@@ -23,12 +23,22 @@ const BODY = JSON.stringify({
   messages: [{ role: 'user', content: 'benchmark prompt' }],
 });
 
+/** CPU seconds (user + system) a child process has used so far, from /proc (Linux); null elsewhere. */
+function cpuSeconds(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 function startChild(
   args: string[],
   env: NodeJS.ProcessEnv,
   ready: RegExp,
 ): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  const child = spawn(process.execPath, args, {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -49,11 +59,14 @@ const fmt = (ms: number) => `${ms.toFixed(3)} ms`;
 
 async function main() {
   const mockCode =
-    "import('./src/mock-provider/mock-provider.ts').then(async (m) => { const p = await m.startMockProvider({}); console.log('URL ' + p.url); })";
+    "import('./dist/mock-provider/mock-provider.js').then(async (m) => { const p = await m.startMockProvider({}); console.log('URL ' + p.url); })";
   const mock = await startChild(['-e', mockCode], process.env, /URL (\S+)/);
   const dataDir = mkdtempSync(join(tmpdir(), 'agw-bench-'));
   const gateway = await startChild(
-    ['src/main.ts'],
+    [
+      ...(process.env.BENCH_GATEWAY_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=.tmp/prof'] : []),
+      'dist/main.js',
+    ],
     {
       PATH: process.env.PATH,
       HOST: '127.0.0.1',
@@ -107,7 +120,16 @@ async function main() {
     await timed('direct', seq.direct);
     await timed('gateway', seq.gateway);
   }
+  // Background work of an idle gateway (pg-boss polling the embedded store): measured, then subtracted.
+  const idleStart = cpuSeconds(gateway.child.pid);
+  const idleT0 = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const idleRate =
+    ((cpuSeconds(gateway.child.pid) ?? 0) - (idleStart ?? 0)) / ((performance.now() - idleT0) / 1000);
   const con = { direct: [] as number[], gateway: [] as number[] };
+  const gatewayCpuBefore = cpuSeconds(gateway.child.pid);
+  const mockCpuBefore = cpuSeconds(mock.child.pid);
+  const loadT0 = performance.now();
   for (let round = 0; round < 4; round++) {
     for (const side of ['direct', 'gateway'] as const) {
       await Promise.all(
@@ -118,6 +140,10 @@ async function main() {
     }
   }
 
+  // The gateway's own CPU per call does not depend on how busy the machine is (other test runs share it).
+  const loadSeconds = (performance.now() - loadT0) / 1000;
+  const gatewayCpu = (cpuSeconds(gateway.child.pid) ?? 0) - (gatewayCpuBefore ?? 0) - idleRate * loadSeconds;
+  const mockCpu = (cpuSeconds(mock.child.pid) ?? 0) - (mockCpuBefore ?? 0);
   const cannon = (side: 'direct' | 'gateway') =>
     autocannon({
       url: `${targets[side].origin}/v1/chat/completions`,
@@ -144,6 +170,18 @@ async function main() {
   };
   report('Sequential', seq.direct, seq.gateway);
   report(`Concurrent (${CONCURRENCY} in flight)`, con.direct, con.gateway);
+  if (gatewayCpuBefore !== null) {
+    const perCall = (seconds: number, calls: number) => `${((seconds * 1e6) / calls).toFixed(0)} µs`;
+    console.log(
+      `  CPU per call (50 in flight): gateway process ${perCall(gatewayCpu, con.gateway.length)}, mock ${perCall(mockCpu, con.direct.length + con.gateway.length)}` +
+        ` (idle gateway background ${(idleRate * 100).toFixed(1)}% of a CPU, subtracted)`,
+    );
+  }
+  console.log(
+    `  load average at the end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${cpus().length} CPUs`,
+  );
   console.log(`\nThroughput (autocannon, ${CONCURRENCY} connections, ${DURATION_S} s each)`);
   for (const side of ['direct', 'gateway'] as const) {
     const r = thr[side];

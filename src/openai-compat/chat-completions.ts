@@ -1,7 +1,7 @@
 import { AppError } from '../errors/app-error.js';
 import { type ChatCompletion, completionBody, plainMessages } from '../providers/chat-completion.js';
 import { badResponse } from '../providers/failure-classification.js';
-import type { ProviderFailure } from '../providers/provider.js';
+import type { CallSignal, ProviderFailure } from '../providers/provider.js';
 import type { AiRuntime } from '../runtime/ai-runtime.js';
 import type { AttemptContext, ChainOutcome, RunAttempt } from '../runtime/chain-runner.js';
 import type { ChatInput } from './chat-request.js';
@@ -81,7 +81,7 @@ export class ChatCompletions {
     return listModels(this.runtime.definition);
   }
 
-  async complete(input: ChatInput, signal?: AbortSignal): Promise<ChatAnswer> {
+  async complete(input: ChatInput, signal?: CallSignal): Promise<ChatAnswer> {
     const { role, routes } = resolveModelRoutes(this.runtime.definition, input.model, input.fallbacks);
     const outcome = await this.runtime.runChain<ChatCompletion>({ role, routes, signal }, async (context) => {
       const completion = await this.completeOnce(context, input, role ?? 'v1');
@@ -100,7 +100,7 @@ export class ChatCompletions {
    * Opens a stream with failover until the first content chunk (each attempt limited by the time-to-first-token and
    * the idle limits). Throws the chain's error when no route produced a token: nothing has been sent yet.
    */
-  async openStream(input: ChatInput, signal?: AbortSignal): Promise<CommittedStream> {
+  async openStream(input: ChatInput, signal?: CallSignal): Promise<CommittedStream> {
     const { role, routes } = resolveModelRoutes(this.runtime.definition, input.model, input.fallbacks);
     const settings = this.runtime.definition.settings;
     const ttft = Math.min(settings.ttftTimeoutMs, settings.attemptTimeoutMs);

@@ -1,4 +1,4 @@
-import { AttemptSignal, ProviderFailure } from '../providers/provider.js';
+import { AttemptSignal, type CallSignal, ProviderFailure } from '../providers/provider.js';
 import type { Clock } from './clock.js';
 
 /**
@@ -8,7 +8,7 @@ import type { Clock } from './clock.js';
 export function withAttemptTimeout<T>(
   clock: Clock,
   timeoutMs: number,
-  callerSignal: AbortSignal | undefined,
+  callerSignal: CallSignal | undefined,
   call: (signal: AttemptSignal) => Promise<T>,
 ): Promise<T> {
   const controller = new AttemptSignal();
@@ -30,18 +30,28 @@ export function withAttemptTimeout<T>(
           );
         }
       : undefined;
-    if (onCallerAbort) callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+    if (onCallerAbort) listen(callerSignal, onCallerAbort);
     call(controller).then(
       (value) => {
         cancel();
-        if (onCallerAbort) callerSignal?.removeEventListener('abort', onCallerAbort);
+        if (onCallerAbort) unlisten(callerSignal, onCallerAbort);
         resolve(value);
       },
       (error: unknown) => {
         cancel();
-        if (onCallerAbort) callerSignal?.removeEventListener('abort', onCallerAbort);
+        if (onCallerAbort) unlisten(callerSignal, onCallerAbort);
         reject(error);
       },
     );
   });
+}
+
+function listen(signal: CallSignal | undefined, fn: () => void): void {
+  if (signal instanceof AttemptSignal) signal.once('abort', fn);
+  else signal?.addEventListener('abort', fn, { once: true });
+}
+
+function unlisten(signal: CallSignal | undefined, fn: () => void): void {
+  if (signal instanceof AttemptSignal) signal.removeListener('abort', fn);
+  else signal?.removeEventListener('abort', fn);
 }

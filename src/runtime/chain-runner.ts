@@ -1,5 +1,6 @@
 import {
   type AttemptSignal,
+  type CallSignal,
   type ChatMessage,
   type ProviderAdapter,
   type ProviderErrorCode,
@@ -103,7 +104,8 @@ export interface ChainPlan {
   /** Per-attempt limit; a streaming call passes its time-to-first-token limit here. */
   attemptTimeoutMs?: number;
   deadlineMs?: number;
-  signal?: AbortSignal;
+  /** Cancels the run (client went away); the cheap AttemptSignal is accepted too (/v1 makes one per request). */
+  signal?: CallSignal;
 }
 
 /** What one attempt gets: the resolved route, the adapter to call and the signal that aborts its socket. */

@@ -5,7 +5,7 @@ import type { ChatCompletions } from '../../openai-compat/chat-completions.js';
 import { parseChatInput } from '../../openai-compat/chat-request.js';
 import type { StreamSink } from '../../openai-compat/stream-relay.js';
 import type { ChatChunk } from '../../providers/chat-completion.js';
-import type { ProviderFailure } from '../../providers/provider.js';
+import { AttemptSignal, type ProviderFailure } from '../../providers/provider.js';
 import { toAppError } from '../error-handler.js';
 import type { GatewayApiAuth } from '../gateway-api-auth.js';
 import { openAiStreamError, sendOpenAiError } from '../openai-errors.js';
@@ -45,20 +45,23 @@ class SseSink implements StreamSink {
   }
 }
 
-/** Aborted when the client goes away before its answer is complete (the run stops, the upstream is closed). */
-function clientGone(reply: FastifyReply): AbortController {
-  const controller = new AbortController();
+/**
+ * Aborted when the client goes away before its answer is complete (the run stops, the upstream is closed). An
+ * AttemptSignal (EventEmitter) rather than an AbortController: one is made per request, and it is much cheaper.
+ */
+function clientGone(reply: FastifyReply): AttemptSignal {
+  const signal = new AttemptSignal();
   reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) controller.abort();
+    if (!reply.raw.writableFinished) signal.abort(new Error('the client went away'));
   });
-  return controller;
+  return signal;
 }
 
 async function chatCompletion(chat: ChatCompletions, request: FastifyRequest, reply: FastifyReply) {
   const input = parseChatInput(request.body);
-  const controller = clientGone(reply);
+  const signal = clientGone(reply);
   if (!input.stream) {
-    const answer = await chat.complete(input, controller.signal);
+    const answer = await chat.complete(input, signal);
     return reply
       .header('x-agw-provider', answer.provider)
       .header('x-agw-attempts', String(answer.attempts))
@@ -66,7 +69,7 @@ async function chatCompletion(chat: ChatCompletions, request: FastifyRequest, re
       .send(answer.completion.raw ?? JSON.stringify(answer.completion.body));
   }
   // Failover happens inside openStream, before anything is sent: its errors are plain JSON errors.
-  const stream = await chat.openStream(input, controller.signal);
+  const stream = await chat.openStream(input, signal);
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
