@@ -57,10 +57,32 @@ const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const fmt = (ms: number) => `${ms.toFixed(3)} ms`;
 
+/** The floor of any proxy hop on this machine: node:http + the same undici Pool, no framework, no checks. */
+const bareProxyCode = `
+import('undici').then(({ Pool }) => {
+  const pool = new Pool(process.argv[1], { connections: 128 });
+  require('node:http').createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString());
+      const up = await pool.request({ method: 'POST', path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const text = await up.body.text();
+      JSON.parse(text);
+      res.writeHead(up.statusCode, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    });
+  }).listen(0, '127.0.0.1', function () { console.log('URL http://127.0.0.1:' + this.address().port); });
+});`;
+
+type Side = 'direct' | 'bare' | 'gateway';
+const sides: Side[] = ['direct', 'bare', 'gateway'];
+
 async function main() {
   const mockCode =
     "import('./dist/mock-provider/mock-provider.js').then(async (m) => { const p = await m.startMockProvider({}); console.log('URL ' + p.url); })";
   const mock = await startChild(['-e', mockCode], process.env, /URL (\S+)/);
+  const bare = await startChild(['-e', bareProxyCode, mock.url], process.env, /URL (\S+)/);
   const dataDir = mkdtempSync(join(tmpdir(), 'agw-bench-'));
   const gateway = await startChild(
     [
@@ -77,126 +99,127 @@ async function main() {
       GATEWAY_API_KEYS: KEY,
       AI_RUNTIME_USE_HTTP_ADAPTERS: 'true',
       AI_RUNTIME_DEFAULT_UPSTREAM: `${mock.url}/v1`,
+      ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
     },
     /listening on (http:\/\/\S+)/,
   );
-  const gatewayUrl = gateway.url.replace('localhost', '127.0.0.1');
-
-  const targets = {
-    direct: { origin: mock.url, headers: { 'content-type': 'application/json' } },
-    gateway: {
-      origin: gatewayUrl,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
-    },
+  const origins: Record<Side, string> = {
+    direct: mock.url,
+    bare: bare.url,
+    gateway: gateway.url.replace('localhost', '127.0.0.1'),
   };
-  const pools = {
-    direct: new Pool(mock.url, { connections: 128 }),
-    gateway: new Pool(gatewayUrl, { connections: 128 }),
-  };
-  const call = async (side: 'direct' | 'gateway') => {
+  // Every side gets the same headers (the mock and the bare proxy ignore the key).
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${KEY}` };
+  const pools = Object.fromEntries(
+    sides.map((side) => [side, new Pool(origins[side], { connections: 128 })]),
+  ) as Record<Side, Pool>;
+  const call = async (side: Side) => {
     const res = await pools[side].request({
       method: 'POST',
       path: '/v1/chat/completions',
-      headers: targets[side].headers,
+      headers,
       body: BODY,
     });
     const json = (await res.body.json()) as { choices?: { message: { content: string } }[] };
     if (res.statusCode !== 200 || !json.choices?.[0]?.message.content)
       throw new Error(`${side}: ${res.statusCode}`);
   };
-  const timed = async (side: 'direct' | 'gateway', into: number[]) => {
+  const timed = async (side: Side, into: number[]) => {
     const t0 = performance.now();
     await call(side);
     into.push(performance.now() - t0);
   };
+  const samples = () => ({ direct: [] as number[], bare: [] as number[], gateway: [] as number[] });
 
-  for (let i = 0; i < 500; i++) {
-    await call('direct');
-    await call('gateway');
-  }
-  const seq = { direct: [] as number[], gateway: [] as number[] };
+  for (let i = 0; i < 500; i++) for (const side of sides) await call(side);
+  const seq = samples();
   for (let i = 0; i < SEQUENTIAL; i++) {
-    // Alternate so drift (GC, CPU frequency) hits both sides equally.
-    await timed('direct', seq.direct);
-    await timed('gateway', seq.gateway);
+    // Interleave so drift (GC, CPU frequency, other load on the machine) hits every side equally.
+    for (const side of sides) await timed(side, seq[side]);
   }
-  // Background work of an idle gateway (pg-boss polling the embedded store): measured, then subtracted.
+  // Background work of an idle gateway (pg-boss polling its store): measured, then subtracted.
   const idleStart = cpuSeconds(gateway.child.pid);
   const idleT0 = performance.now();
   await new Promise((resolve) => setTimeout(resolve, 3000));
   const idleRate =
     ((cpuSeconds(gateway.child.pid) ?? 0) - (idleStart ?? 0)) / ((performance.now() - idleT0) / 1000);
-  const con = { direct: [] as number[], gateway: [] as number[] };
-  const gatewayCpuBefore = cpuSeconds(gateway.child.pid);
-  const mockCpuBefore = cpuSeconds(mock.child.pid);
-  const loadT0 = performance.now();
+  const con = samples();
+  const cpu = { bare: 0, gateway: 0 };
   for (let round = 0; round < 4; round++) {
-    for (const side of ['direct', 'gateway'] as const) {
+    for (const side of sides) {
+      const pid = side === 'gateway' ? gateway.child.pid : bare.child.pid;
+      const before = cpuSeconds(pid) ?? 0;
+      const t0 = performance.now();
       await Promise.all(
         Array.from({ length: CONCURRENCY }, async () => {
           for (let i = 0; i < PER_WORKER; i++) await timed(side, con[side]);
         }),
       );
+      const used = (cpuSeconds(pid) ?? 0) - before;
+      if (side === 'gateway') cpu.gateway += used - idleRate * ((performance.now() - t0) / 1000);
+      if (side === 'bare') cpu.bare += used;
     }
   }
 
-  // The gateway's own CPU per call does not depend on how busy the machine is (other test runs share it).
-  const loadSeconds = (performance.now() - loadT0) / 1000;
-  const gatewayCpu = (cpuSeconds(gateway.child.pid) ?? 0) - (gatewayCpuBefore ?? 0) - idleRate * loadSeconds;
-  const mockCpu = (cpuSeconds(mock.child.pid) ?? 0) - (mockCpuBefore ?? 0);
-  const cannon = (side: 'direct' | 'gateway') =>
+  const cannon = (side: Side) =>
     autocannon({
-      url: `${targets[side].origin}/v1/chat/completions`,
+      url: `${origins[side]}/v1/chat/completions`,
       method: 'POST',
-      headers: targets[side].headers,
+      headers,
       body: BODY,
       connections: CONCURRENCY,
       duration: DURATION_S,
     });
-  const thr = { direct: await cannon('direct'), gateway: await cannon('gateway') };
+  const thr = {
+    direct: await cannon('direct'),
+    bare: await cannon('bare'),
+    gateway: await cannon('gateway'),
+  };
 
   console.log(
-    `Proxy benchmark — node ${process.version}, gateway LOG_LEVEL=${LOG_LEVEL}, mock and gateway in child processes`,
+    `Proxy benchmark — node ${process.version}, gateway LOG_LEVEL=${LOG_LEVEL}, store ${process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}; mock, bare proxy and gateway in child processes`,
   );
-  const report = (label: string, d: number[], g: number[]) => {
-    const ds = [...d].sort((a, b) => a - b);
-    const gs = [...g].sort((a, b) => a - b);
-    console.log(`\n${label} (${d.length} calls each, undici Pool client)`);
-    console.log(`  direct   p50 ${fmt(pct(ds, 50))}  p99 ${fmt(pct(ds, 99))}`);
-    console.log(`  gateway  p50 ${fmt(pct(gs, 50))}  p99 ${fmt(pct(gs, 99))}`);
-    console.log(
-      `  added    p50 ${fmt(pct(gs, 50) - pct(ds, 50))}  p99 ${fmt(pct(gs, 99) - pct(ds, 99))}  (target added p50 ≤ 0.5 ms)`,
-    );
+  const report = (label: string, set: Record<Side, number[]>) => {
+    const sorted = Object.fromEntries(sides.map((s) => [s, [...set[s]].sort((a, b) => a - b)])) as Record<
+      Side,
+      number[]
+    >;
+    console.log(`\n${label} (${set.direct.length} calls each, undici Pool client)`);
+    for (const side of sides) {
+      const added =
+        side === 'direct'
+          ? ''
+          : `  added p50 ${fmt(pct(sorted[side], 50) - pct(sorted.direct, 50))}  p99 ${fmt(pct(sorted[side], 99) - pct(sorted.direct, 99))}`;
+      console.log(
+        `  ${side.padEnd(8)} p50 ${fmt(pct(sorted[side], 50))}  p99 ${fmt(pct(sorted[side], 99))}${added}`,
+      );
+    }
   };
-  report('Sequential', seq.direct, seq.gateway);
-  report(`Concurrent (${CONCURRENCY} in flight)`, con.direct, con.gateway);
-  if (gatewayCpuBefore !== null) {
-    const perCall = (seconds: number, calls: number) => `${((seconds * 1e6) / calls).toFixed(0)} µs`;
-    console.log(
-      `  CPU per call (50 in flight): gateway process ${perCall(gatewayCpu, con.gateway.length)}, mock ${perCall(mockCpu, con.direct.length + con.gateway.length)}` +
-        ` (idle gateway background ${(idleRate * 100).toFixed(1)}% of a CPU, subtracted)`,
-    );
-  }
+  report('Sequential', seq);
+  report(`Concurrent (${CONCURRENCY} in flight)`, con);
+  const perCall = (seconds: number, calls: number) => `${((seconds * 1e6) / calls).toFixed(0)} µs`;
   console.log(
-    `  load average at the end: ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')} on ${cpus().length} CPUs`,
+    `  CPU per call at 50 in flight: gateway ${perCall(cpu.gateway, con.gateway.length)}, bare proxy ${perCall(cpu.bare, con.bare.length)}` +
+      ` (idle gateway background ${(idleRate * 100).toFixed(1)}% of a CPU, subtracted)`,
   );
   console.log(`\nThroughput (autocannon, ${CONCURRENCY} connections, ${DURATION_S} s each)`);
-  for (const side of ['direct', 'gateway'] as const) {
+  for (const side of sides) {
     const r = thr[side];
     console.log(
       `  ${side.padEnd(8)} ${Math.round(r.requests.average)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  errors ${r.errors}  non-2xx ${r.non2xx}`,
     );
   }
-  console.log(
-    `  ratio    gateway/direct ${(thr.gateway.requests.average / thr.direct.requests.average).toFixed(3)}×`,
-  );
+  const ratio = (side: Side) => (thr[side].requests.average / thr.direct.requests.average).toFixed(3);
+  console.log(`  ratio to direct: bare proxy ${ratio('bare')}×, gateway ${ratio('gateway')}×`);
   console.log('  Portkey side by side: not measured (@portkey-ai/gateway is not installed)');
+  console.log(
+    `\nTarget: gateway added p50 ≤ 0.5 ms. Load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${cpus().length} CPUs (other processes share them).`,
+  );
 
-  await Promise.all([pools.direct.close(), pools.gateway.close()]);
-  gateway.child.kill('SIGTERM');
-  mock.child.kill('SIGTERM');
+  await Promise.all(sides.map((side) => pools[side].close()));
+  for (const child of [gateway.child, bare.child, mock.child]) child.kill('SIGTERM');
   await new Promise((resolve) => gateway.child.once('exit', resolve));
   rmSync(dataDir, { recursive: true, force: true });
 }
