@@ -124,6 +124,10 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
   function handle(req: IncomingMessage, res: ServerResponse, raw: string) {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok' });
+    if (req.method === 'GET' && path === '/__mock/requests') {
+      const { requests, byModel, clientAborts, log } = stats;
+      return sendJson(res, 200, { requests, byModel, clientAborts, log });
+    }
     const target = route(req.method, path);
     if (!target) return sendJson(res, 404, { error: { message: `no mock route ${req.method} ${path}` } });
     let body: Record<string, unknown>;

@@ -19,7 +19,11 @@ beforeAll(async () => {
     script: {
       models: {
         'rl-once': [{ error: 'rate_limit', retryAfter: 1 }, {}],
-        'rl-always': { error: 'rate_limit', retryAfter: 1 },
+        // The second answer's Retry-After (30 s) opens the circuit for 30 s: the follow-up calls are deterministic.
+        'rl-always': [
+          { error: 'rate_limit', retryAfter: 1 },
+          { error: 'rate_limit', retryAfter: 30 },
+        ],
         'err-once': [{ status: 500 }, {}],
         'down-503': { status: 503 },
         'down-503-b': { status: 503 },

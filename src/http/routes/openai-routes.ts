@@ -25,6 +25,10 @@ class SseSink implements StreamSink {
     res.on('close', () => {
       if (!res.writableEnded) this.closed = true;
     });
+    // A write racing the client's disconnect must not become an unhandled 'error' event.
+    res.on('error', () => {
+      this.closed = true;
+    });
   }
 
   write(chunk: ChatChunk): Promise<void> | undefined {
