@@ -30,7 +30,7 @@ beforeAll(async () => {
         'reset-model': { fault: 'reset' },
         'hang-model': { fault: 'hang' },
         'hang-stream': { fault: 'hang' },
-        'slow-first': { firstTokenDelayMs: 3000 },
+        'slow-first': { firstTokenDelayMs: 10_000 },
         'cut-model': { streamCutAfter: 2, text: 'one two three four five six' },
         'stall-model': { stallAfter: 2, text: 'one two three four five six' },
         'bad-chunk': { malformedChunkAt: 3, text: 'one two three four five six' },
@@ -48,9 +48,10 @@ beforeAll(async () => {
       GATEWAY_API_KEYS: API_KEY,
       AI_RUNTIME_USE_HTTP_ADAPTERS: 'true',
       AI_RUNTIME_DEFAULT_UPSTREAM: `${mock.url}/v1`,
-      AI_RUNTIME_ATTEMPT_TIMEOUT_MS: '1000',
-      AI_RUNTIME_TTFT_TIMEOUT_MS: '300',
-      AI_RUNTIME_STREAM_IDLE_TIMEOUT_MS: '500',
+      // Generous for a loaded CI machine; the faults below exceed them by far.
+      AI_RUNTIME_ATTEMPT_TIMEOUT_MS: '2000',
+      AI_RUNTIME_TTFT_TIMEOUT_MS: '1000',
+      AI_RUNTIME_STREAM_IDLE_TIMEOUT_MS: '1000',
       AI_MAKER_MODEL_CHAIN: 'local-primary',
     },
   });
@@ -296,12 +297,11 @@ describe('/v1 streaming: failover until the first token, honest endings after it
   });
 
   it('no [DONE]: finalised as soon as the upstream closes, as a complete answer', async () => {
-    const started = Date.now();
+    // Waiting for a [DONE] that never comes would end in the idle limit's timeout error instead.
     const res = await stream('no-done');
     expect(res.error).toBeUndefined();
     expect(res.text).toBe('complete answer');
     expect(res.finishes).toEqual(['stop']);
-    expect(Date.now() - started).toBeLessThan(500); // the idle limit: no waiting for a [DONE] that never comes
   });
 
   it('content filter before any content: a 400 with the content-policy reason, not an empty success', async () => {
