@@ -6,7 +6,7 @@ import {
   errorBody,
   estimateTokens,
   geminiBlockedBody,
-  openAiChunk,
+  streamEncoder,
   successBody,
 } from './mock-responses.js';
 import { errorStatus, type MockBehaviour, type MockScript, resolveBehaviour } from './mock-script.js';
@@ -61,12 +61,18 @@ export interface MockProvider {
   close(): Promise<void>;
 }
 
-function route(method: string | undefined, path: string): { dialect: Dialect; model?: string } | undefined {
+function route(
+  method: string | undefined,
+  path: string,
+): { dialect: Dialect; model?: string; stream?: boolean } | undefined {
   if (method !== 'POST') return undefined;
   if (/\/chat\/completions$/.test(path)) return { dialect: 'openai' };
   if (/\/messages$/.test(path)) return { dialect: 'anthropic' };
   const gemini = /\/models\/([^/:]+):generateContent$/.exec(path);
   if (gemini) return { dialect: 'gemini', model: decodeURIComponent(gemini[1] ?? '') };
+  const geminiStream = /\/models\/([^/:]+):streamGenerateContent$/.exec(path);
+  if (geminiStream)
+    return { dialect: 'gemini', model: decodeURIComponent(geminiStream[1] ?? ''), stream: true };
   if (/\/generic$/.test(path)) return { dialect: 'generic' };
   return undefined;
 }
@@ -137,6 +143,7 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
       return sendJson(res, 400, errorBody(target.dialect, 400, undefined));
     }
     const model = target.model ?? (typeof body.model === 'string' ? body.model : 'unknown');
+    if (target.stream) body.stream = true;
     stats.requests += 1;
     stats.byModel[model] = (stats.byModel[model] ?? 0) + 1;
     stats.lastHeaders = req.headers;
@@ -221,13 +228,14 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
         200,
         withFinish(successBody(dialect, model, text, estimateTokens(prompt)), b.finishReason),
       );
-    if (dialect === 'openai' && body.stream === true)
-      return stream(res, model, text, estimateTokens(prompt), body, b);
+    if (body.stream === true && dialect !== 'generic')
+      return stream(res, dialect, model, text, estimateTokens(prompt), body, b);
     sendJson(res, 200, successBody(dialect, model, text, estimateTokens(prompt)), headers);
   }
 
   function stream(
     res: ServerResponse,
+    dialect: Dialect,
     model: string,
     text: string,
     promptTokens: number,
@@ -239,11 +247,12 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
       'cache-control': 'no-cache',
       connection: 'keep-alive',
     });
-    const id = `chatcmpl-mock${Date.now().toString(36)}`;
     const pieces = text.match(/\S+\s*/g) ?? [];
     const includeUsage =
       (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
-    res.write(openAiChunk(id, model, { role: 'assistant', content: '' }, null));
+    const encoder = streamEncoder(dialect, model, promptTokens, includeUsage);
+    const opening = encoder.start();
+    if (opening) res.write(opening);
     let sent = 0;
     const next = () => {
       if (res.destroyed) return;
@@ -254,24 +263,13 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
         res.write(
           b.malformedChunkAt === sent
             ? 'data: {"id": "broken", "choices": [{"delta": {"content": \n\n'
-            : openAiChunk(id, model, { content: pieces[sent - 1] }, null),
+            : encoder.piece(pieces[sent - 1] ?? ''),
         );
         setTimeout(next, b.chunkDelayMs ?? 0);
         return;
       }
-      res.write(openAiChunk(id, model, {}, b.finishReason ?? 'stop'));
-      if (includeUsage) {
-        const usage = {
-          prompt_tokens: promptTokens,
-          completion_tokens: pieces.length,
-          total_tokens: promptTokens + pieces.length,
-        };
-        res.write(
-          `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', model, choices: [], usage })}\n\n`,
-        );
-      }
-      if (!b.omitDone) res.write('data: [DONE]\n\n');
-      res.end();
+      res.write(encoder.finish(b.finishReason ?? 'stop', pieces.length));
+      res.end(encoder.end(b.omitDone === true));
     };
     setTimeout(next, b.firstTokenDelayMs ?? 0);
   }

@@ -40,7 +40,15 @@ describe('/v1 over Anthropic and Gemini kinds (mock provider)', () => {
   let chat: ChatCompletions;
   const seen: string[] = [];
   beforeAll(async () => {
-    mock = await startMockProvider({ script: { models: { 'claude-down': { status: 529 } } } });
+    mock = await startMockProvider({
+      script: {
+        models: {
+          'claude-down': { status: 529 },
+          'claude-cut': { streamCutAfter: 2, text: 'one two three four' },
+          'gemini-slow': { firstTokenDelayMs: 5000 },
+        },
+      },
+    });
     const provider = (id: string, kind: string, model: string) => ({
       [`AI_RUNTIME_${id}_KIND`]: kind,
       [`AI_RUNTIME_${id}_ENDPOINT`]: kind === 'anthropic' ? mock.url : `${mock.url}/v1`,
@@ -52,7 +60,10 @@ describe('/v1 over Anthropic and Gemini kinds (mock provider)', () => {
         AI_RUNTIME_USE_HTTP_ADAPTERS: 'true',
         AI_RUNTIME_MAX_RETRIES_PER_PROVIDER: '0',
         AI_JUDGE_MODEL_CHAIN: 'claude-down,claude,gemini',
+        AI_RUNTIME_TTFT_TIMEOUT_MS: '500',
         ...provider('CLAUDE_DOWN', 'anthropic', 'claude-down'),
+        ...provider('CLAUDE_CUT', 'anthropic', 'claude-cut'),
+        ...provider('GEMINI_SLOW', 'gemini', 'gemini-slow'),
         ...provider('CLAUDE', 'anthropic', 'claude-mock'),
         ...provider('GEMINI', 'gemini', 'gemini-mock'),
       }),
@@ -79,14 +90,36 @@ describe('/v1 over Anthropic and Gemini kinds (mock provider)', () => {
     expect(seen).toEqual(['judge:claude-down:failed', 'judge:claude:success']);
   });
 
-  it('streams a Gemini answer as OpenAI chunks ending with a finish reason and [DONE]', async () => {
-    const stream = await chat.openStream(input('gemini', { stream: true }));
+  it('streams Gemini SSE as OpenAI chunks, failing over from a slow first token, with usage last', async () => {
+    const stream = await chat.openStream(
+      input('gemini_slow', { stream: true, fallbacks: ['gemini'], stream_options: { include_usage: true } }),
+    );
     const out = collector();
     await stream.relay(out.sink);
     expect(stream.provider).toBe('gemini');
     expect(out.text()).toBe('Mock answer from gemini-mock: translate me');
+    expect(out.chunks.map((c) => c.finishReason).filter(Boolean)).toEqual(['stop']);
+    expect(out.chunks.at(-1)?.usage?.outputTokens).toBeGreaterThan(0);
     expect(out.ending()).toBe('done');
-    expect(seen.at(-1)).toBe('null:gemini:success');
+    expect(seen.slice(-2)).toEqual(['null:gemini_slow:failed', 'null:gemini:success']);
+  });
+
+  it('streams Anthropic SSE as it arrives; a cut after content ends with an error and counts as a failure', async () => {
+    const ok = await chat.openStream(input('claude', { stream: true }));
+    const whole = collector();
+    await ok.relay(whole.sink);
+    expect(whole.text()).toBe('Mock answer from claude-mock: translate me');
+    expect(whole.chunks[0]?.json.model).toBe('claude-mock');
+    expect(whole.ending()).toBe('done');
+    const cut = await chat.openStream(input('claude_cut', { stream: true }));
+    const partial = collector();
+    await cut.relay(partial.sink);
+    expect(partial.text()).toBe('one two ');
+    expect(partial.chunks.some((c) => c.finishReason)).toBe(false);
+    expect(partial.ending()).toBe('AI_PROVIDER_UNAVAILABLE');
+    expect(seen.at(-1)).toBe('null:claude_cut:failed');
+    const states = await runtime.profiles();
+    expect(states.providers.find((p) => p.provider === 'claude_cut')?.circuit).toBe('open');
   });
 });
 

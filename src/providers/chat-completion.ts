@@ -117,3 +117,46 @@ export function completionBody(
     ...(usage ? { usage: openAiUsage(usage) } : {}),
   };
 }
+
+/** A `chat.completion.chunk` built by the gateway (translated streams, replayed answers). */
+export function chunkOf(
+  base: { id: unknown; created: unknown; model: string },
+  delta: Record<string, unknown>,
+  finishReason: string | null,
+  content: boolean,
+): ChatChunk {
+  return {
+    json: {
+      id: base.id,
+      object: 'chat.completion.chunk',
+      created: base.created,
+      model: base.model,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+    },
+    raw: null,
+    content,
+    finishReason,
+    usage: null,
+  };
+}
+
+/** The usage chunk (`choices: []`) sent last when the client asked for `stream_options.include_usage`. */
+export function usageChunkOf(
+  base: { id: unknown; created: unknown; model: string },
+  usage: TokenUsage,
+): ChatChunk {
+  return {
+    json: {
+      id: base.id,
+      object: 'chat.completion.chunk',
+      created: base.created,
+      model: base.model,
+      choices: [],
+      usage: openAiUsage(usage),
+    },
+    raw: null,
+    content: false,
+    finishReason: null,
+    usage,
+  };
+}

@@ -1,4 +1,4 @@
-import type { ChatCall, ChatCompletion } from '../chat-completion.js';
+import type { ChatCall, ChatCompletion, ChatStream } from '../chat-completion.js';
 import { badResponse, type ErrorBodyInfo } from '../failure-classification.js';
 import {
   type ProviderAdapter,
@@ -7,8 +7,10 @@ import {
   type ProviderReply,
   type ProviderTarget,
 } from '../provider.js';
+import { SseChatStream } from '../sse-chat-stream.js';
 import { pick, replyOf, tokenCount, type UpstreamClient } from '../upstream-client.js';
 import { geminiBodyOf, geminiCompletionOf } from './gemini-chat.js';
+import { geminiSseTranslator } from './gemini-stream.js';
 
 /** Reads Google's `{ error: { code, message, status } }`. */
 export function describeGeminiError(json: unknown): ErrorBodyInfo {
@@ -100,6 +102,23 @@ export class GeminiAdapter implements ProviderAdapter {
       describeGeminiError,
     );
     return { ...geminiCompletionOf(target.provider, res.json, target.model), raw: null };
+  }
+
+  /** `/v1` streaming: `streamGenerateContent?alt=sse` translated to OpenAI chunks as it arrives. */
+  async chatStream(target: ProviderTarget, call: ChatCall): Promise<ChatStream> {
+    const headers: Record<string, string> = {};
+    if (target.apiKey) headers['x-goog-api-key'] = target.apiKey;
+    const url = generateContentUrl(target).replace(/:generateContent$/, ':streamGenerateContent?alt=sse');
+    const res = await this.client.postStream(
+      target.provider,
+      url,
+      headers,
+      geminiBodyOf(call.request),
+      call.signal,
+      describeGeminiError,
+    );
+    const translate = geminiSseTranslator(target.provider, target.model);
+    return new SseChatStream(target.provider, res.body, call.signal, translate, call.onBytes);
   }
 }
 

@@ -7,8 +7,9 @@ import {
   type ProviderReply,
   type ProviderTarget,
 } from '../provider.js';
+import { SseChatStream } from '../sse-chat-stream.js';
 import { joinEndpoint, pick, replyOf, tokenCount, type UpstreamClient } from '../upstream-client.js';
-import { OpenAiSseStream } from './openai-sse-stream.js';
+import { openAiSseTranslator } from './openai-chunks.js';
 
 /** Reads `{ error: { message, type, code } }` (OpenAI and compatible servers). */
 export function describeOpenAiError(json: unknown): ErrorBodyInfo {
@@ -104,7 +105,13 @@ export class OpenAiAdapter implements ProviderAdapter {
       call.signal,
       describeOpenAiError,
     );
-    return new OpenAiSseStream(target.provider, res.body, call.signal, call.onBytes);
+    return new SseChatStream(
+      target.provider,
+      res.body,
+      call.signal,
+      openAiSseTranslator(target.provider),
+      call.onBytes,
+    );
   }
 
   private headers(target: ProviderTarget): Record<string, string> {
