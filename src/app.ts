@@ -10,10 +10,12 @@ import { Readiness } from './health/readiness.js';
 import { createRedisClient } from './health/redis-client.js';
 import { AdminAuth } from './http/admin-auth.js';
 import { ConsoleAssets } from './http/console-assets.js';
+import { GatewayApiAuth } from './http/gateway-api-auth.js';
 import { registerAdminRoutes } from './http/routes/admin-routes.js';
 import { registerConsoleRoutes } from './http/routes/console-routes.js';
 import { registerDraftRoutes } from './http/routes/draft-routes.js';
 import { registerHealthRoutes } from './http/routes/health-routes.js';
+import { registerOpenAiRoutes } from './http/routes/openai-routes.js';
 import { registerRuntimeRoutes } from './http/routes/runtime-routes.js';
 import { registerSessionRoutes } from './http/routes/session-routes.js';
 import { registerStreamRoutes } from './http/routes/stream-routes.js';
@@ -21,6 +23,7 @@ import { registerMetricsRoute, registerTelemetryRoutes } from './http/routes/tel
 import { type AppServer, createServer, type RouteSummary } from './http/server.js';
 import { JobQueue } from './jobs/job-queue.js';
 import { jobQueues } from './jobs/queues.js';
+import { ChatCompletions } from './openai-compat/chat-completions.js';
 import { DRAFT_CYCLE_QUEUE, DraftCycle } from './orchestration/draft-cycle.js';
 import { LocalRuns, Orchestrator } from './orchestration/orchestrator.js';
 import {
@@ -33,6 +36,7 @@ import {
 import { RunCommitBatcher } from './orchestration/run-commit-batcher.js';
 import { SWEEPER_QUEUE, Sweeper } from './orchestration/sweeper.js';
 import { AiRuntime } from './runtime/ai-runtime.js';
+import type { Clock } from './runtime/clock.js';
 import { loadRuntimeDefinition } from './runtime/runtime-config.js';
 import { SessionCache } from './sessions/session-cache.js';
 import { SessionEventBus } from './sessions/session-event-bus.js';
@@ -48,6 +52,8 @@ export interface GatewayOptions {
   /** An already open database (tests); otherwise one is opened from config and closed with the gateway. */
   database?: Database;
   logStream?: DestinationStream;
+  /** Virtual time for the AI runtime (tests of cooldowns over real HTTP); the system clock otherwise. */
+  clock?: Clock;
 }
 
 export interface Gateway {
@@ -163,6 +169,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       definition: loadRuntimeDefinition(config),
       redis,
       logger: app.log,
+      ...(options.clock ? { clock: options.clock } : {}),
       // Dry runs never touch circuits; they stay out of the attempt metrics too.
       onAttempt: (role, attempt, context) => {
         if (!context.dryRun) metrics.recordAttempt(role, attempt);
@@ -173,6 +180,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     runtimeForMetrics = runtime;
     cleanups.push(() => runtime.close());
     registerRuntimeRoutes(app, runtime);
+    registerOpenAiRoutes(app, {
+      chat: new ChatCompletions(runtime),
+      auth: new GatewayApiAuth(config.gatewayApiKeys),
+    });
 
     const bus = new SessionEventBus(database);
     await bus.start();

@@ -1,4 +1,5 @@
 import { type AdminTokenDefinition, parseAdminTokenList } from './admin-tokens.js';
+import { type GatewayApiKeyDefinition, parseGatewayApiKeys } from './gateway-api-keys.js';
 import { boolean, csv, integer, json, oneOf, type Parser, text, url } from './parsers.js';
 
 /** Provider ids in chains: trimmed, lowercased, `^[a-z0-9][a-z0-9._-]{0,63}$`. */
@@ -126,6 +127,16 @@ export const settings = {
     group: 'Admin API',
     description: 'When set, `GET /metrics` requires `Authorization: Bearer <token>`.',
     parse: text({ maxLength: 512 }),
+    secret: true,
+  }),
+  gatewayApiKeys: setting<GatewayApiKeyDefinition[]>({
+    env: 'GATEWAY_API_KEYS',
+    group: 'OpenAI-compatible API',
+    description:
+      'Keys for `/v1/chat/completions` and `/v1/models` (`Authorization: Bearer <key>`): a comma list, or JSON `[{ "id": "app", "key": "…" | "sha256": "<hex>" }]`. Unset: `/v1` answers 503 `GATEWAY_API_KEYS_NOT_CONFIGURED`.',
+    parse: parseGatewayApiKeys,
+    default: [],
+    defaultText: '(unset)',
     secret: true,
   }),
   staleMinutes: setting({
@@ -293,6 +304,36 @@ export const settings = {
     description:
       'Path of an optional JSON or YAML file with provider definitions and chains (see below); environment variables win over it.',
     parse: text(),
+  }),
+  aiRuntimeTtftTimeoutMs: setting({
+    env: 'AI_RUNTIME_TTFT_TIMEOUT_MS',
+    group: 'AI runtime',
+    description:
+      'Streaming `/v1/chat/completions`: longest wait for the first content token of an attempt (capped by the attempt timeout). Passing it is a timeout: the stream is aborted and the call fails over.',
+    parse: integer({ min: 1, max: 600000 }),
+    default: 10000,
+  }),
+  aiRuntimeStreamIdleTimeoutMs: setting({
+    env: 'AI_RUNTIME_STREAM_IDLE_TIMEOUT_MS',
+    group: 'AI runtime',
+    description:
+      'Streaming: longest silence (no bytes) from an upstream stream. Before the first token it fails over; after it the client gets an error event.',
+    parse: integer({ min: 1, max: 600000 }),
+    default: 20000,
+  }),
+  aiRuntimeDefaultUpstream: setting({
+    env: 'AI_RUNTIME_DEFAULT_UPSTREAM',
+    group: 'AI runtime',
+    description:
+      'OpenAI-compatible base URL (`…/v1`) that serves any `/v1` model name which is not a role or a provider id, with that model name (provider `default-upstream`, one circuit per model). Unset: such names are 404 `GATEWAY_MODEL_NOT_FOUND`.',
+    parse: url(['http:', 'https:']),
+  }),
+  aiRuntimeDefaultUpstreamApiKey: setting({
+    env: 'AI_RUNTIME_DEFAULT_UPSTREAM_API_KEY',
+    group: 'AI runtime',
+    description: 'Bearer key sent to `AI_RUNTIME_DEFAULT_UPSTREAM`.',
+    parse: text({ maxLength: 1024 }),
+    secret: true,
   }),
   aiAuthorModelChain: setting({
     env: 'AI_AUTHOR_MODEL_CHAIN',

@@ -110,6 +110,25 @@ export const errorCatalogue = {
     summary: 'The dry-run body is not a JSON object or has fields the endpoint does not know.',
   },
 
+  // OpenAI-compatible API (/v1)
+  GATEWAY_API_KEY_INVALID: {
+    status: 401,
+    summary: 'The Authorization: Bearer key is missing or does not match a key in GATEWAY_API_KEYS.',
+  },
+  GATEWAY_API_KEYS_NOT_CONFIGURED: {
+    status: 503,
+    summary: 'No GATEWAY_API_KEYS are configured, so the /v1 API is closed.',
+  },
+  GATEWAY_INVALID_REQUEST: {
+    status: 400,
+    summary: 'A /v1 request parameter is unknown, missing or malformed; `param` names it.',
+  },
+  GATEWAY_MODEL_NOT_FOUND: {
+    status: 404,
+    summary:
+      'The model is not a role, role:<role> or provider id, and no AI_RUNTIME_DEFAULT_UPSTREAM serves other names.',
+  },
+
   // AI providers: attempt failures (also returned by /v1 when every provider failed)
   AI_PROVIDER_TIMEOUT: {
     status: 504,

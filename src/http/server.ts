@@ -148,7 +148,10 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
     openapi: {
       info: { title: 'Agent Gateway', version: options.version },
       components: {
-        securitySchemes: { adminToken: { type: 'apiKey', in: 'header', name: 'x-admin-token' } },
+        securitySchemes: {
+          adminToken: { type: 'apiKey', in: 'header', name: 'x-admin-token' },
+          gatewayApiKey: { type: 'http', scheme: 'bearer' },
+        },
       },
     },
     transform: jsonSchemaTransform,

@@ -104,6 +104,11 @@ describe('mock provider: scripted by request count', () => {
     expect((await chat('seq')).status).toBe(200);
     expect((await chat('seq')).status).toBe(200);
     expect(mock.stats.byModel.seq).toBe(4);
+    expect(mock.seen('seq').map((r) => r.outcome)).toEqual(['status 500', 'status 429', 'ok', 'ok']);
+    const seen = (await (await fetch(`${mock.url}/__mock/requests`)).json()) as {
+      byModel: Record<string, number>;
+    };
+    expect(seen.byModel.seq).toBe(4);
   });
 
   it('answers 404 for unknown routes and 400 for malformed JSON', async () => {

@@ -6,7 +6,7 @@ import {
   errorBody,
   estimateTokens,
   geminiBlockedBody,
-  openAiChunk,
+  streamEncoder,
   successBody,
 } from './mock-responses.js';
 import { errorStatus, type MockBehaviour, type MockScript, resolveBehaviour } from './mock-script.js';
@@ -15,7 +15,26 @@ export interface MockProviderOptions {
   port?: number;
   host?: string;
   script?: MockScript;
+  /** Clock for `phases` and request timestamps (tests share virtual time with the gateway). */
+  now?: () => number;
 }
+
+/** One request as the mock saw it: tests assert attempt counts and the gaps between retries. */
+export interface MockRequestRecord {
+  /** 1-based request number overall. */
+  n: number;
+  model: string;
+  dialect: Dialect;
+  stream: boolean;
+  /** When it arrived (the `now` clock, ms). */
+  at: number;
+  /** What the mock did: `ok`, `status 429`, `reset`, `hang`, `stream-cut`, … */
+  outcome: string;
+  /** True when the client closed the connection before the mock finished answering. */
+  clientAborted: boolean;
+}
+
+const maxLog = 10_000;
 
 /** What the mock has seen; tests assert on it (e.g. that a timed-out request's connection was closed). */
 export interface MockProviderStats {
@@ -26,6 +45,8 @@ export interface MockProviderStats {
   /** Headers of the last request (tests check that keys are sent where the vendor expects them). */
   lastHeaders: Record<string, string | string[] | undefined>;
   lastBody: unknown;
+  /** Every request (the latest 10,000), in arrival order. */
+  log: MockRequestRecord[];
 }
 
 export interface MockProvider {
@@ -33,17 +54,25 @@ export interface MockProvider {
   stats: MockProviderStats;
   /** Emits `request` ({ model, dialect }) and `client-abort` ({ model }). */
   events: EventEmitter;
-  /** Replaces the script (counts keep going). */
+  /** Replaces the script (counts keep going; `phases` start again from now). */
   setScript(script: MockScript): void;
+  /** The requests for one model, in order. */
+  seen(model: string): MockRequestRecord[];
   close(): Promise<void>;
 }
 
-function route(method: string | undefined, path: string): { dialect: Dialect; model?: string } | undefined {
+function route(
+  method: string | undefined,
+  path: string,
+): { dialect: Dialect; model?: string; stream?: boolean } | undefined {
   if (method !== 'POST') return undefined;
   if (/\/chat\/completions$/.test(path)) return { dialect: 'openai' };
   if (/\/messages$/.test(path)) return { dialect: 'anthropic' };
   const gemini = /\/models\/([^/:]+):generateContent$/.exec(path);
   if (gemini) return { dialect: 'gemini', model: decodeURIComponent(gemini[1] ?? '') };
+  const geminiStream = /\/models\/([^/:]+):streamGenerateContent$/.exec(path);
+  if (geminiStream)
+    return { dialect: 'gemini', model: decodeURIComponent(geminiStream[1] ?? ''), stream: true };
   if (/\/generic$/.test(path)) return { dialect: 'generic' };
   return undefined;
 }
@@ -79,6 +108,8 @@ function presentedKey(req: IncomingMessage): string | undefined {
  */
 export async function startMockProvider(options: MockProviderOptions = {}): Promise<MockProvider> {
   let script: MockScript = options.script ?? {};
+  const now = options.now ?? Date.now;
+  let scriptSetAt = now();
   const events = new EventEmitter();
   const stats: MockProviderStats = {
     requests: 0,
@@ -86,6 +117,7 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
     clientAborts: 0,
     lastHeaders: {},
     lastBody: null,
+    log: [],
   };
 
   const server = createServer((req, res) => {
@@ -98,6 +130,10 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
   function handle(req: IncomingMessage, res: ServerResponse, raw: string) {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok' });
+    if (req.method === 'GET' && path === '/__mock/requests') {
+      const { requests, byModel, clientAborts, log } = stats;
+      return sendJson(res, 200, { requests, byModel, clientAborts, log });
+    }
     const target = route(req.method, path);
     if (!target) return sendJson(res, 404, { error: { message: `no mock route ${req.method} ${path}` } });
     let body: Record<string, unknown>;
@@ -107,18 +143,37 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
       return sendJson(res, 400, errorBody(target.dialect, 400, undefined));
     }
     const model = target.model ?? (typeof body.model === 'string' ? body.model : 'unknown');
+    if (target.stream) body.stream = true;
     stats.requests += 1;
     stats.byModel[model] = (stats.byModel[model] ?? 0) + 1;
     stats.lastHeaders = req.headers;
     stats.lastBody = body;
-    const behaviour = resolveBehaviour(script, model, stats.requests, stats.byModel[model]);
+    const behaviour = resolveBehaviour(
+      script,
+      model,
+      stats.requests,
+      stats.byModel[model],
+      now() - scriptSetAt,
+    );
+    const record: MockRequestRecord = {
+      n: stats.requests,
+      model,
+      dialect: target.dialect,
+      stream: body.stream === true,
+      at: now(),
+      outcome: outcomeOf(behaviour),
+      clientAborted: false,
+    };
+    stats.log.push(record);
+    if (stats.log.length > maxLog) stats.log.shift();
     let finished = false;
     res.on('finish', () => {
       finished = true;
     });
     res.on('close', () => {
-      if (!finished) {
+      if (!finished && behaviour.fault !== 'reset' && behaviour.streamCutAfter === undefined) {
         stats.clientAborts += 1;
+        record.clientAborted = true;
         events.emit('client-abort', { model });
       }
     });
@@ -167,13 +222,20 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
     }
     const prompt = promptOf(dialect, body);
     const text = b.fault === 'empty' ? '' : (b.text ?? `Mock answer from ${model}: ${prompt.slice(0, 80)}`);
-    if (dialect === 'openai' && body.stream === true)
-      return stream(res, model, text, estimateTokens(prompt), body, b);
+    if (dialect === 'openai' && b.finishReason && body.stream !== true)
+      return sendJson(
+        res,
+        200,
+        withFinish(successBody(dialect, model, text, estimateTokens(prompt)), b.finishReason),
+      );
+    if (body.stream === true && dialect !== 'generic')
+      return stream(res, dialect, model, text, estimateTokens(prompt), body, b);
     sendJson(res, 200, successBody(dialect, model, text, estimateTokens(prompt)), headers);
   }
 
   function stream(
     res: ServerResponse,
+    dialect: Dialect,
     model: string,
     text: string,
     promptTokens: number,
@@ -185,11 +247,12 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
       'cache-control': 'no-cache',
       connection: 'keep-alive',
     });
-    const id = `chatcmpl-mock${Date.now().toString(36)}`;
     const pieces = text.match(/\S+\s*/g) ?? [];
     const includeUsage =
       (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
-    res.write(openAiChunk(id, model, { role: 'assistant', content: '' }, null));
+    const encoder = streamEncoder(dialect, model, promptTokens, includeUsage);
+    const opening = encoder.start();
+    if (opening) res.write(opening);
     let sent = 0;
     const next = () => {
       if (res.destroyed) return;
@@ -200,24 +263,13 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
         res.write(
           b.malformedChunkAt === sent
             ? 'data: {"id": "broken", "choices": [{"delta": {"content": \n\n'
-            : openAiChunk(id, model, { content: pieces[sent - 1] }, null),
+            : encoder.piece(pieces[sent - 1] ?? ''),
         );
         setTimeout(next, b.chunkDelayMs ?? 0);
         return;
       }
-      res.write(openAiChunk(id, model, {}, 'stop'));
-      if (includeUsage) {
-        const usage = {
-          prompt_tokens: promptTokens,
-          completion_tokens: pieces.length,
-          total_tokens: promptTokens + pieces.length,
-        };
-        res.write(
-          `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', model, choices: [], usage })}\n\n`,
-        );
-      }
-      if (!b.omitDone) res.write('data: [DONE]\n\n');
-      res.end();
+      res.write(encoder.finish(b.finishReason ?? 'stop', pieces.length));
+      res.end(encoder.end(b.omitDone === true));
     };
     setTimeout(next, b.firstTokenDelayMs ?? 0);
   }
@@ -234,6 +286,10 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
     events,
     setScript(next) {
       script = next;
+      scriptSetAt = now();
+    },
+    seen(model) {
+      return stats.log.filter((r) => r.model === model);
     },
     close() {
       return new Promise((resolve) => {
@@ -242,6 +298,24 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
       });
     },
   };
+}
+
+/** A short label of what a behaviour does, for the request log. */
+function outcomeOf(b: MockBehaviour): string {
+  const status = errorStatus(b);
+  if (b.fault) return b.fault;
+  if (status !== undefined && status >= 300) return `status ${status}`;
+  if (b.streamCutAfter !== undefined) return 'stream-cut';
+  if (b.stallAfter !== undefined) return 'stall';
+  if (b.malformedChunkAt !== undefined) return 'malformed-chunk';
+  if (b.omitDone) return 'no-done';
+  return 'ok';
+}
+
+function withFinish(body: unknown, finish: string): unknown {
+  const choice = (body as { choices: { finish_reason: string }[] }).choices[0];
+  if (choice) choice.finish_reason = finish;
+  return body;
 }
 
 function sendJson(

@@ -145,3 +145,116 @@ export function openAiChunk(
   };
   return `data: ${JSON.stringify(chunk)}\n\n`;
 }
+
+/** The SSE events of one streamed answer in a dialect: opening, one per piece of text, the finish, the end. */
+export interface StreamEncoder {
+  start(): string;
+  piece(text: string): string;
+  /** The finish (and usage when the dialect carries it there); `completionTokens` counts the pieces sent. */
+  finish(reason: string, completionTokens: number): string;
+  end(omitDone: boolean): string;
+}
+
+const sse = (data: unknown, event?: string) =>
+  `${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
+
+const anthropicStops: Record<string, string> = {
+  stop: 'end_turn',
+  length: 'max_tokens',
+  content_filter: 'refusal',
+};
+const geminiFinishes: Record<string, string> = {
+  stop: 'STOP',
+  length: 'MAX_TOKENS',
+  content_filter: 'SAFETY',
+};
+
+/** OpenAI chunks + `[DONE]`; Anthropic message/content_block events; Gemini partial responses (no end marker). */
+export function streamEncoder(
+  dialect: Dialect,
+  model: string,
+  promptTokens: number,
+  includeUsage: boolean,
+): StreamEncoder {
+  const id = `mock${Date.now().toString(36)}`;
+  if (dialect === 'anthropic') {
+    return {
+      start: () =>
+        sse(
+          {
+            type: 'message_start',
+            message: {
+              id: `msg_${id}`,
+              type: 'message',
+              role: 'assistant',
+              model,
+              content: [],
+              usage: { input_tokens: promptTokens, output_tokens: 0 },
+            },
+          },
+          'message_start',
+        ) +
+        sse(
+          { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+          'content_block_start',
+        ),
+      piece: (text) =>
+        sse(
+          { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } },
+          'content_block_delta',
+        ),
+      finish: (reason, completionTokens) =>
+        sse({ type: 'content_block_stop', index: 0 }, 'content_block_stop') +
+        sse(
+          {
+            type: 'message_delta',
+            delta: { stop_reason: anthropicStops[reason] ?? reason },
+            usage: { output_tokens: completionTokens },
+          },
+          'message_delta',
+        ),
+      end: (omitDone) => (omitDone ? '' : sse({ type: 'message_stop' }, 'message_stop')),
+    };
+  }
+  if (dialect === 'gemini') {
+    const event = (parts: unknown[], extra: Record<string, unknown> = {}) =>
+      sse({ candidates: [{ content: { parts, role: 'model' }, index: 0, ...extra }], modelVersion: model });
+    return {
+      start: () => '',
+      piece: (text) => event([{ text }]),
+      finish: (reason, completionTokens) =>
+        sse({
+          candidates: [
+            {
+              content: { parts: [], role: 'model' },
+              finishReason: geminiFinishes[reason] ?? 'STOP',
+              index: 0,
+            },
+          ],
+          usageMetadata: {
+            promptTokenCount: promptTokens,
+            candidatesTokenCount: completionTokens,
+            totalTokenCount: promptTokens + completionTokens,
+          },
+          modelVersion: model,
+        }),
+      end: () => '',
+    };
+  }
+  const chunkId = `chatcmpl-${id}`;
+  return {
+    start: () => openAiChunk(chunkId, model, { role: 'assistant', content: '' }, null),
+    piece: (text) => openAiChunk(chunkId, model, { content: text }, null),
+    finish: (reason, completionTokens) => {
+      const finish = openAiChunk(chunkId, model, {}, reason);
+      if (!includeUsage) return finish;
+      const usage = {
+        prompt_tokens: promptTokens,
+        completion_tokens: completionTokens,
+        total_tokens: promptTokens + completionTokens,
+      };
+      return finish + sse({ id: chunkId, object: 'chat.completion.chunk', model, choices: [], usage });
+    },
+    end: (omitDone) => (omitDone ? '' : sse('[DONE]')),
+  };
+}

@@ -38,6 +38,14 @@ export interface MockBehaviour {
   malformedChunkAt?: number;
   /** SSE: end the stream without `data: [DONE]`. */
   omitDone?: boolean;
+  /** The finish_reason to report (default `stop`); `content_filter` with `text: ''` is a withheld answer. */
+  finishReason?: string;
+}
+
+/** A behaviour for a stretch of time; the last phase (no `forMs`) lasts forever. */
+export interface MockPhase {
+  forMs?: number;
+  behaviour: MockBehaviour;
 }
 
 /**
@@ -48,6 +56,8 @@ export interface MockScript {
   default?: MockBehaviour;
   models?: Record<string, MockBehaviour | MockBehaviour[]>;
   sequence?: MockBehaviour[];
+  /** Per model, behaviours by elapsed time since the script was set (`down 60 s, then healthy`); wins over `models`. */
+  phases?: Record<string, MockPhase[]>;
   /** When set, requests must carry this key (Bearer, x-api-key or x-goog-api-key) or get the vendor's 401. */
   requireApiKey?: string;
 }
@@ -80,8 +90,26 @@ export function behaviourFromModelName(model: string): MockBehaviour | undefined
   return named[model];
 }
 
-/** Picks the behaviour for the n-th request overall and the m-th for its model (both 1-based). */
-export function resolveBehaviour(script: MockScript, model: string, n: number, m: number): MockBehaviour {
+/**
+ * Picks the behaviour for the n-th request overall and the m-th for its model (both 1-based), `elapsedMs` after the
+ * script was set.
+ */
+export function resolveBehaviour(
+  script: MockScript,
+  model: string,
+  n: number,
+  m: number,
+  elapsedMs = 0,
+): MockBehaviour {
+  const phases = script.phases?.[model];
+  if (phases?.length) {
+    let start = 0;
+    for (const phase of phases) {
+      if (phase.forMs === undefined || elapsedMs < start + phase.forMs) return phase.behaviour;
+      start += phase.forMs;
+    }
+    return phases.at(-1)?.behaviour ?? {};
+  }
   const byModel = script.models?.[model];
   if (Array.isArray(byModel)) return byModel[Math.min(m, byModel.length) - 1] ?? {};
   if (byModel) return byModel;
@@ -94,7 +122,7 @@ export function readMockScript(path: string): MockScript {
   const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new Error(
-      `${path}: a mock script is a JSON object { default?, models?, sequence?, requireApiKey? }`,
+      `${path}: a mock script is a JSON object { default?, models?, phases?, sequence?, requireApiKey? }`,
     );
   }
   return value as MockScript;

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { ChatCall, ChatCompletion, ChatStream } from './chat-completion.js';
 
 /**
  * The one interface every LLM API folder implements. The chain runner sees only this file's types: a reply, or a
@@ -116,9 +117,13 @@ export function isProviderFailure(error: unknown): error is ProviderFailure {
 
 /**
  * An LLM API behind one small interface. `complete` returns a non-empty reply or throws ProviderFailure.
- * Streaming (`/v1/chat/completions`) will add an optional `stream(target, call)` returning chunks.
+ * `/v1/chat/completions` uses `chat` (an OpenAI-shaped answer, tool calls included) and `chatStream` when a kind
+ * has them; for the others it wraps `complete`.
  */
 export interface ProviderAdapter {
   readonly kind: ProviderKind;
   complete(target: ProviderTarget, call: ProviderCall): Promise<ProviderReply>;
+  chat?(target: ProviderTarget, call: ChatCall): Promise<ChatCompletion>;
+  /** Opens a stream: resolves once the upstream answered 2xx (its chunks not read yet). */
+  chatStream?(target: ProviderTarget, call: ChatCall): Promise<ChatStream>;
 }

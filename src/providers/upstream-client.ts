@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import { type ErrorBodyInfo, failureFromStatus, failureFromTransport } from './failure-classification.js';
 import type { CallSignal, ProviderReply } from './provider.js';
 
@@ -12,6 +12,15 @@ export interface JsonResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   json: unknown;
+  /** The body exactly as received (passed through unchanged when nothing in it needs rewriting). */
+  text: string;
+}
+
+/** A 2xx streaming answer whose body has not been read yet. */
+export interface StreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
 }
 
 const maxErrorBodyBytes = 64 * 1024;
@@ -65,7 +74,40 @@ export class UpstreamClient {
           json === undefined ? { reason: null, message: text.slice(0, 200) || null } : describeError(json);
         throw failureFromStatus(provider, res.statusCode, res.headers, info);
       }
-      return { status: res.statusCode, headers: res.headers, json };
+      return { status: res.statusCode, headers: res.headers, json, text };
+    } catch (error) {
+      throw failureFromTransport(provider, error, signal);
+    }
+  }
+
+  /**
+   * POSTs JSON and returns the 2xx response with its body unread (SSE); non-2xx answers and transport errors become
+   * classified failures exactly as in `postJson`.
+   */
+  async postStream(
+    provider: string,
+    url: string,
+    headers: Record<string, string>,
+    body: unknown,
+    signal: CallSignal,
+    describeError: (json: unknown) => ErrorBodyInfo,
+  ): Promise<StreamResponse> {
+    const target = this.parse(url);
+    try {
+      const res = await target.pool.request({
+        method: 'POST',
+        path: target.path,
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
+        body: JSON.stringify(body),
+        signal,
+      });
+      if (res.statusCode >= 200 && res.statusCode < 300)
+        return { status: res.statusCode, headers: res.headers, body: res.body };
+      const text = await readText(res.body, maxErrorBodyBytes);
+      const json = parseJson(text);
+      const info =
+        json === undefined ? { reason: null, message: text.slice(0, 200) || null } : describeError(json);
+      throw failureFromStatus(provider, res.statusCode, res.headers, info);
     } catch (error) {
       throw failureFromTransport(provider, error, signal);
     }

@@ -4,7 +4,11 @@ import type { ProviderAdapter, ProviderKind } from '../providers/provider.js';
 import { createProviderRegistry } from '../providers/provider-registry.js';
 import { UpstreamClient } from '../providers/upstream-client.js';
 import {
+  type AttemptAnswer,
   type AttemptContext,
+  type AttemptHookContext,
+  type ChainOutcome,
+  type ChainPlan,
   ChainRunner,
   type RoleRunResult,
   type RunAttempt,
@@ -30,7 +34,7 @@ export interface AiRuntimeOptions {
   deterministicScripts?: ReadonlyMap<string, DeterministicScript>;
   /** Replaces the adapters of some kinds (benchmarks compare a bare client). */
   adapters?: Partial<Record<ProviderKind, ProviderAdapter>>;
-  onAttempt?: (role: Role, attempt: RunAttempt, context: AttemptContext) => void;
+  onAttempt?: (role: Role | null, attempt: RunAttempt, context: AttemptHookContext) => void;
   /** Wraps every role run and dry run (tracing spans). */
   wrapRun?: (role: Role, dryRun: boolean, run: () => Promise<RoleRunResult>) => Promise<RoleRunResult>;
   /** Warned (at most every 10 s) when the circuit store fails and calls fail open. */
@@ -46,7 +50,7 @@ export class AiRuntime {
   readonly breaker: CircuitBreaker;
   readonly upstream: UpstreamClient;
   private readonly runner: ChainRunner;
-  private readonly clock: Clock;
+  readonly clock: Clock;
 
   constructor(private readonly options: AiRuntimeOptions) {
     const { definition } = options;
@@ -93,6 +97,14 @@ export class AiRuntime {
     return wrap
       ? wrap(request.role, false, () => this.runner.runRole(request))
       : this.runner.runRole(request);
+  }
+
+  /** Runs explicit routes with the circuits, retries, deadline and attempt hook of role runs (`/v1`). */
+  runChain<T>(
+    plan: ChainPlan,
+    invoke: (context: AttemptContext) => Promise<AttemptAnswer<T>>,
+  ): Promise<ChainOutcome<T>> {
+    return this.runner.runChain(plan, invoke);
   }
 
   /** GET /api/admin/ai-runtime/profiles. */

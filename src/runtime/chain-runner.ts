@@ -1,19 +1,23 @@
 import {
-  AttemptSignal,
+  type AttemptSignal,
+  type CallSignal,
   type ChatMessage,
   type ProviderAdapter,
   type ProviderErrorCode,
   ProviderFailure,
   type ProviderKind,
   type ProviderMode,
+  type ProviderReply,
+  type ProviderTarget,
   type TokenUsage,
 } from '../providers/provider.js';
 import { attemptRecord, failedResult, toFailure } from './attempt-records.js';
+import { withAttemptTimeout } from './attempt-timeout.js';
 import type { CircuitGate } from './circuit-breaker.js';
 import type { Clock } from './clock.js';
 import type { Role } from './roles.js';
 import { attemptTarget, backoffMs, isRetryable, simulatedFailure } from './run-policy.js';
-import type { RuntimeDefinition } from './runtime-config.js';
+import type { ProviderDefinition, RuntimeDefinition } from './runtime-config.js';
 
 /** One try of one (provider, profile), exactly as SPEC §4 records it (plus `mode` and the provider's reason). */
 export interface RunAttempt {
@@ -76,7 +80,7 @@ export interface RunOverrides {
 }
 
 /** What an attempt hook learns besides the attempt. */
-export interface AttemptContext {
+export interface AttemptHookContext {
   dryRun: boolean;
 }
 
@@ -86,41 +90,157 @@ export interface ChainRunnerDeps {
   gate: CircuitGate;
   clock: Clock;
   random: () => number;
-  /** Called after every attempt (metrics hook). Must not throw. */
-  onAttempt?: (role: Role, attempt: RunAttempt, context: AttemptContext) => void;
+  /** Called after every attempt (metrics hook); `role` is null for /v1 calls that name no role. Must not throw. */
+  onAttempt?: (role: Role | null, attempt: RunAttempt, context: AttemptHookContext) => void;
 }
 
+/** One entry of a run plan: a provider, and for the /v1 default upstream the model to ask it for. */
+export interface RunRoute {
+  provider: ProviderDefinition;
+  /** Replaces the profile's model (the /v1 default upstream serves any model name). */
+  model?: string;
+  /** Circuit key base instead of the provider id (one circuit per default-upstream model). */
+  circuitId?: string;
+}
+
+/** A run over explicit routes: what `runRole` and `/v1/chat/completions` both execute. */
+export interface ChainPlan {
+  /** The role (deterministic prefixes, metrics), or null for a /v1 call that names no role. */
+  role: Role | null;
+  routes: readonly RunRoute[];
+  /** Per-attempt limit; a streaming call passes its time-to-first-token limit here. */
+  attemptTimeoutMs?: number;
+  deadlineMs?: number;
+  /** Cancels the run (client went away); the cheap AttemptSignal is accepted too (/v1 makes one per request). */
+  signal?: CallSignal;
+}
+
+/** What one attempt gets: the resolved route, the adapter to call and the signal that aborts its socket. */
+export interface AttemptContext {
+  target: ProviderTarget;
+  mode: ProviderMode;
+  adapter: ProviderAdapter;
+  signal: AttemptSignal;
+}
+
+/** An attempt's answer and the model that produced it. */
+export interface AttemptAnswer<T> {
+  value: T;
+  model: string;
+}
+
+export interface ChainOutcome<T> {
+  /** The answering route, or null when no route answered. */
+  answer: (AttemptAnswer<T> & { provider: string; profile: string; mode: ProviderMode }) | null;
+  /** Every attempt so far; the answering one is added by `settle`. */
+  attempts: RunAttempt[];
+  latencyMs: number;
+  deadlineExceeded: boolean;
+  /**
+   * Records the answering attempt and updates its circuit, once: at once for a complete answer; for a stream, when
+   * it ends, with the failure if it broke after its first token (the client already has part of the answer).
+   */
+  settle(failure?: ProviderFailure): Promise<void>;
+}
+
+const settled = async () => undefined;
+
 /**
- * `runRole`: tries the chain in order × auth profiles, skipping open circuits, each attempt under its own abortable
+ * The chain runner: routes in order × auth profiles, skipping open circuits, each attempt under its own abortable
  * timeout and the whole run under a deadline; retries retryable failures on the same route (never timeouts or
  * non-retryable 4xx) honouring Retry-After or backoff with jitter, then fails over.
  */
 export class ChainRunner {
   constructor(private readonly deps: ChainRunnerDeps) {}
 
+  /** `runRole`: the role's chain (or `request.providers`), answering with non-empty text. */
   async runRole(request: RunRoleRequest, overrides: RunOverrides = {}): Promise<RoleRunResult> {
+    const { definition } = this.deps;
+    const role = request.role;
+    const messages = request.messages ?? [{ role: 'user' as const, content: request.prompt }];
+    const routes: RunRoute[] = [];
+    for (const id of request.providers ?? definition.chains[role]) {
+      const provider = definition.providers.get(id);
+      if (provider) routes.push({ provider });
+    }
+    const outcome = await this.runChain<ProviderReply>(
+      {
+        role,
+        routes,
+        attemptTimeoutMs: request.attemptTimeoutMs,
+        deadlineMs: request.deadlineMs,
+        signal: request.signal,
+      },
+      async ({ adapter, target, signal }) => {
+        const reply = await adapter.complete(target, {
+          role,
+          messages,
+          signal,
+          maxOutputTokens: request.maxOutputTokens,
+        });
+        if (reply.output.trim() === '') {
+          throw new ProviderFailure({
+            code: 'AI_PROVIDER_BAD_RESPONSE',
+            retryable: false,
+            message: `${target.provider} returned empty output`,
+          });
+        }
+        return { value: reply, model: reply.model };
+      },
+      overrides,
+    );
+    const { answer } = outcome;
+    if (!answer) return failedResult(role, outcome.latencyMs, outcome.attempts, outcome.deadlineExceeded);
+    await outcome.settle();
+    return {
+      role,
+      selectedProvider: answer.provider,
+      selectedAuthProfile: answer.profile,
+      selectedModel: answer.model,
+      mode: answer.mode,
+      output: answer.value.output,
+      failed: false,
+      usage: answer.value.usage,
+      latencyMs: outcome.latencyMs,
+      attempts: outcome.attempts,
+      deadlineExceeded: false,
+    };
+  }
+
+  /** Runs a plan; `invoke` makes one attempt and returns its answer or throws (classified) failures. */
+  async runChain<T>(
+    plan: ChainPlan,
+    invoke: (context: AttemptContext) => Promise<AttemptAnswer<T>>,
+    overrides: RunOverrides = {},
+  ): Promise<ChainOutcome<T>> {
     const { definition, clock } = this.deps;
     const settings = definition.settings;
     const gate = overrides.gate ?? this.deps.gate;
     const start = clock.now();
-    const deadline = start + (request.deadlineMs ?? settings.runDeadlineMs);
-    const attemptLimit = request.attemptTimeoutMs ?? settings.attemptTimeoutMs;
-    const messages = request.messages ?? [{ role: 'user' as const, content: request.prompt }];
+    const deadline = start + (plan.deadlineMs ?? settings.runDeadlineMs);
+    const attemptLimit = plan.attemptTimeoutMs ?? settings.attemptTimeoutMs;
     const attempts: RunAttempt[] = [];
-    const role = request.role;
+    const { role, signal: callerSignal } = plan;
+    const failed = (deadlineExceeded: boolean): ChainOutcome<T> => ({
+      answer: null,
+      attempts,
+      latencyMs: Math.round(clock.now() - start),
+      deadlineExceeded,
+      settle: settled,
+    });
 
-    for (const providerId of request.providers ?? definition.chains[role]) {
-      const provider = definition.providers.get(providerId);
-      if (!provider) continue;
+    for (const route of plan.routes) {
+      const provider = route.provider;
       for (const profile of provider.profiles) {
-        if (request.signal?.aborted) return failedResult(role, clock.now() - start, attempts, false);
-        if (clock.now() >= deadline) return failedResult(role, clock.now() - start, attempts, true);
+        if (callerSignal?.aborted) return failed(false);
+        if (clock.now() >= deadline) return failed(true);
         const { target, mode, adapterKind } = attemptTarget(
           provider,
           profile,
           overrides.deterministicOnly === true,
         );
-        const key = `${provider.id}@${profile.name}`;
+        if (route.model !== undefined && mode === 'live') target.model = route.model;
+        const key = `${route.circuitId ?? provider.id}@${profile.name}`;
         const decision = await gate.acquire(key);
         if (!decision.allowed) {
           this.record(role, overrides, attempts, attemptRecord(target, mode, 'skipped_cooldown', null, null));
@@ -130,45 +250,37 @@ export class ChainRunner {
         const simulated = overrides.simulate?.(provider.id, profile.name);
         for (let retry = 0; ; retry++) {
           const remaining = deadline - clock.now();
-          if (remaining <= 0) return failedResult(role, clock.now() - start, attempts, true);
+          if (remaining <= 0) return failed(true);
           const timeoutMs = Math.min(attemptLimit, remaining);
           const t0 = clock.now();
           try {
-            const reply = await this.attempt(timeoutMs, request.signal, (signal) =>
+            const answer = await withAttemptTimeout(clock, timeoutMs, callerSignal, (signal) =>
               simulated
                 ? simulatedFailure(clock, provider.id, simulated, signal).then((failure) =>
                     Promise.reject(failure),
                   )
-                : adapter.complete(target, {
-                    role,
-                    messages,
-                    signal,
-                    maxOutputTokens: request.maxOutputTokens,
-                  }),
+                : invoke({ target, mode, adapter, signal }),
             );
-            if (reply.output.trim() === '') {
-              throw new ProviderFailure({
-                code: 'AI_PROVIDER_BAD_RESPONSE',
-                retryable: false,
-                message: `${provider.id} returned empty output`,
-              });
-            }
-            const record = attemptRecord(target, mode, 'success', clock.now() - t0, null);
-            record.model = reply.model;
-            this.record(role, overrides, attempts, record);
-            await gate.success(key);
+            let once = false;
             return {
-              role,
-              selectedProvider: provider.id,
-              selectedAuthProfile: profile.name,
-              selectedModel: reply.model,
-              mode,
-              output: reply.output,
-              failed: false,
-              usage: reply.usage,
-              latencyMs: Math.round(clock.now() - start),
+              answer: { ...answer, provider: provider.id, profile: profile.name, mode },
               attempts,
+              latencyMs: Math.round(clock.now() - start),
               deadlineExceeded: false,
+              settle: async (failure) => {
+                if (once) return;
+                once = true;
+                const record = attemptRecord(
+                  target,
+                  mode,
+                  failure ? 'failed' : 'success',
+                  clock.now() - t0,
+                  failure ?? null,
+                );
+                record.model = answer.model;
+                this.record(role, overrides, attempts, record);
+                await (failure ? gate.failure(key, failure) : gate.success(key));
+              },
             };
           } catch (error) {
             const failure = toFailure(error, provider.id);
@@ -178,17 +290,17 @@ export class ChainRunner {
               attempts,
               attemptRecord(target, mode, 'failed', clock.now() - t0, failure),
             );
-            if (request.signal?.aborted) return failedResult(role, clock.now() - start, attempts, false);
+            if (callerSignal?.aborted) return failed(false);
             const cutByDeadline = failure.code === 'AI_PROVIDER_TIMEOUT' && timeoutMs < attemptLimit;
-            if (cutByDeadline) return failedResult(role, clock.now() - start, attempts, true);
+            if (cutByDeadline) return failed(true);
             if (isRetryable(failure) && retry < settings.maxRetriesPerProvider) {
               const wait =
                 failure.retryAfterMs ?? backoffMs(retry, settings.maxRetryWaitMs, this.deps.random);
               if (wait <= settings.maxRetryWaitMs && clock.now() + wait < deadline) {
                 try {
-                  await clock.sleep(wait, request.signal);
+                  await clock.sleep(wait, callerSignal);
                 } catch {
-                  return failedResult(role, clock.now() - start, attempts, false); // the caller cancelled the run
+                  return failed(false); // the caller cancelled the run
                 }
                 continue;
               }
@@ -199,54 +311,15 @@ export class ChainRunner {
         }
       }
     }
-    return failedResult(role, clock.now() - start, attempts, false);
+    return failed(false);
   }
 
-  /**
-   * Runs one call under an abortable timeout: the timer aborts the socket via the signal, and the race returns at
-   * the timeout even if an adapter ignored its signal. Hot path: no per-call Error unless it actually times out.
-   */
-  private attempt<T>(
-    timeoutMs: number,
-    callerSignal: AbortSignal | undefined,
-    call: (signal: AttemptSignal) => Promise<T>,
-  ): Promise<T> {
-    const controller = new AttemptSignal();
-    return new Promise<T>((resolve, reject) => {
-      const cancel = this.deps.clock.setTimer(timeoutMs, () => {
-        const timeout = new ProviderFailure({
-          code: 'AI_PROVIDER_TIMEOUT',
-          retryable: false,
-          message: `no answer within ${timeoutMs} ms; the request was aborted`,
-        });
-        controller.abort(timeout);
-        reject(timeout);
-      });
-      const onCallerAbort = callerSignal
-        ? () => {
-            controller.abort(callerSignal.reason);
-            reject(
-              new ProviderFailure({ code: 'AI_PROVIDER_ERROR', retryable: false, message: 'run cancelled' }),
-            );
-          }
-        : undefined;
-      if (onCallerAbort) callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
-      call(controller).then(
-        (value) => {
-          cancel();
-          if (onCallerAbort) callerSignal?.removeEventListener('abort', onCallerAbort);
-          resolve(value);
-        },
-        (error: unknown) => {
-          cancel();
-          if (onCallerAbort) callerSignal?.removeEventListener('abort', onCallerAbort);
-          reject(error);
-        },
-      );
-    });
-  }
-
-  private record(role: Role, overrides: RunOverrides, attempts: RunAttempt[], attempt: RunAttempt): void {
+  private record(
+    role: Role | null,
+    overrides: RunOverrides,
+    attempts: RunAttempt[],
+    attempt: RunAttempt,
+  ): void {
     attempts.push(attempt);
     this.deps.onAttempt?.(role, attempt, { dryRun: overrides.dryRun === true });
   }

@@ -33,12 +33,41 @@ export interface RuntimeSettings {
   maxRetriesPerProvider: number;
   maxRetryWaitMs: number;
   useHttpAdapters: boolean;
+  /** Streaming: first-token and silence limits (AI_RUNTIME_TTFT_TIMEOUT_MS, AI_RUNTIME_STREAM_IDLE_TIMEOUT_MS). */
+  ttftTimeoutMs: number;
+  streamIdleTimeoutMs: number;
 }
 
 export interface RuntimeDefinition {
   providers: ReadonlyMap<string, ProviderDefinition>;
   chains: Readonly<Record<Role, readonly string[]>>;
   settings: RuntimeSettings;
+  /** AI_RUNTIME_DEFAULT_UPSTREAM as an `openai` provider whose model is the /v1 caller's; absent when unset. */
+  defaultUpstream?: ProviderDefinition;
+}
+
+/** Provider id of AI_RUNTIME_DEFAULT_UPSTREAM in attempts and the `x-agw-provider` header. */
+export const defaultUpstreamId = 'default-upstream';
+
+function defaultUpstreamDefinition(config: Config): ProviderDefinition | undefined {
+  if (!config.aiRuntimeDefaultUpstream) return undefined;
+  const live = config.aiRuntimeUseHttpAdapters;
+  return {
+    id: defaultUpstreamId,
+    kind: 'openai',
+    model: 'deterministic',
+    mode: live ? 'live' : 'deterministic',
+    profiles: [
+      {
+        name: 'default',
+        model: 'deterministic',
+        endpoint: config.aiRuntimeDefaultUpstream,
+        ...(config.aiRuntimeDefaultUpstreamApiKey ? { apiKey: config.aiRuntimeDefaultUpstreamApiKey } : {}),
+        mode: live ? 'live' : 'deterministic',
+        modeReason: live ? null : 'AI_RUNTIME_USE_HTTP_ADAPTERS is not true',
+      },
+    ],
+  };
 }
 
 /** Chain of every role when nothing is configured: two deterministic providers, so failover works offline. */
@@ -224,9 +253,11 @@ export function loadRuntimeDefinition(config: Config): RuntimeDefinition {
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
+  const defaultUpstream = defaultUpstreamDefinition(config);
   return {
     providers,
     chains,
+    ...(defaultUpstream ? { defaultUpstream } : {}),
     settings: {
       cooldownMs: config.aiProviderCooldownMs,
       httpTimeoutMs: config.aiRuntimeHttpTimeoutMs,
@@ -235,6 +266,8 @@ export function loadRuntimeDefinition(config: Config): RuntimeDefinition {
       maxRetriesPerProvider: config.aiRuntimeMaxRetriesPerProvider,
       maxRetryWaitMs: config.aiRuntimeMaxRetryWaitMs,
       useHttpAdapters: config.aiRuntimeUseHttpAdapters,
+      ttftTimeoutMs: config.aiRuntimeTtftTimeoutMs,
+      streamIdleTimeoutMs: config.aiRuntimeStreamIdleTimeoutMs,
     },
   };
 }

@@ -149,15 +149,17 @@ export class GatewayMetrics {
     });
   }
 
-  recordAttempt(role: Role, attempt: RunAttempt): void {
+  /** `role` is null for a /v1 call that names no role (label `none`). */
+  recordAttempt(role: Role | null, attempt: RunAttempt): void {
+    const roleLabel = role ?? 'none';
     this.providerAttempts.inc({
       provider: attempt.provider,
-      role,
+      role: roleLabel,
       status: attempt.status,
       code: attempt.errorCode ?? 'none',
     });
     if (attempt.latencyMs !== null && attempt.status !== 'skipped_cooldown')
-      this.providerLatency.observe({ provider: attempt.provider, role }, attempt.latencyMs / 1000);
+      this.providerLatency.observe({ provider: attempt.provider, role: roleLabel }, attempt.latencyMs / 1000);
   }
 
   /** `route` must be the route template (e.g. `/api/admin/agent-gateway/sessions/:id`), or `unmatched`. */

@@ -111,18 +111,18 @@ export class Tracing {
   }
 
   /** One provider attempt as a `chat` span under the role run (its timing rebuilt from the attempt's latency). */
-  attempt(role: string, attempt: RunAttempt): void {
+  attempt(role: string | null, attempt: RunAttempt): void {
     if (!this.tracer) return;
     const end = Date.now();
     const attributes: Attributes = {
       'gen_ai.operation.name': 'chat',
       'gen_ai.provider.name': attempt.provider,
       'gen_ai.request.model': attempt.model,
-      'gen_ai.agent.name': role,
       'agw.auth_profile': attempt.authProfile,
       'agw.attempt.status': attempt.status,
       'agw.provider.mode': attempt.mode,
     };
+    if (role) attributes['gen_ai.agent.name'] = role;
     if (attempt.status === 'success') attributes['gen_ai.response.model'] = attempt.model;
     if (attempt.errorCode) attributes['error.type'] = attempt.errorCode;
     if (attempt.httpStatus !== null) attributes['http.response.status_code'] = attempt.httpStatus;

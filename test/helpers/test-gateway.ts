@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { expect } from 'vitest';
 import { createGateway, type Gateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load-config.js';
+import type { Clock } from '../../src/runtime/clock.js';
 import { run } from './processes.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
@@ -29,6 +30,8 @@ export interface TestGatewayOptions {
   db?: TestDatabase;
   /** Connect to REDIS_URL when the suite has one (opt-in: Redis state is shared by concurrent test files). */
   redis?: boolean;
+  /** Virtual time for the AI runtime (cooldown tests over real HTTP). */
+  clock?: Clock;
 }
 
 /** A gateway on a fresh test database, with logs captured for secret-leak checks. */
@@ -53,7 +56,12 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     ...(options.redis && process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
     ...options.env,
   });
-  const gateway = await createGateway({ config, database: db.database, logStream });
+  const gateway = await createGateway({
+    config,
+    database: db.database,
+    logStream,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const url = options.listen ? await gateway.listen() : '';
   return {
     gateway,

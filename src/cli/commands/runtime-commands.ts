@@ -195,6 +195,7 @@ export async function mockProviderCommand(argv: string[], io: CliIo = processIo)
   io.out(`  Anthropic: POST ${mock.url}/v1/messages`);
   io.out(`  Gemini:    POST ${mock.url}/v1beta/models/<model>:generateContent`);
   io.out(`  generic:   POST ${mock.url}/v1/generic`);
+  io.out(`  what it saw (counts, per-request times and outcomes): GET ${mock.url}/__mock/requests`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

@@ -1,3 +1,4 @@
+import type { ChatCall, ChatCompletion, ChatStream } from '../chat-completion.js';
 import { badResponse, type ErrorBodyInfo } from '../failure-classification.js';
 import {
   type ProviderAdapter,
@@ -6,7 +7,10 @@ import {
   type ProviderReply,
   type ProviderTarget,
 } from '../provider.js';
+import { SseChatStream } from '../sse-chat-stream.js';
 import { joinEndpoint, pick, replyOf, tokenCount, type UpstreamClient } from '../upstream-client.js';
+import { anthropicBodyOf, anthropicCompletionOf } from './anthropic-chat.js';
+import { anthropicSseTranslator } from './anthropic-stream.js';
 
 /** Messages API version header the adapter speaks. */
 export const anthropicVersion = '2023-06-01';
@@ -80,5 +84,36 @@ export class AnthropicAdapter implements ProviderAdapter {
       describeAnthropicError,
     );
     return parseAnthropicMessage(target.provider, res.json, target.model);
+  }
+
+  /** `/v1`: the OpenAI request translated to the Messages API and the reply back to `chat.completion`. */
+  async chat(target: ProviderTarget, call: ChatCall): Promise<ChatCompletion> {
+    const headers: Record<string, string> = { 'anthropic-version': anthropicVersion };
+    if (target.apiKey) headers['x-api-key'] = target.apiKey;
+    const res = await this.client.postJson(
+      target.provider,
+      joinEndpoint(target.endpoint ?? '', '/v1/messages'),
+      headers,
+      anthropicBodyOf(target.model, call.request),
+      call.signal,
+      describeAnthropicError,
+    );
+    return { ...anthropicCompletionOf(target.provider, res.json, target.model), raw: null };
+  }
+
+  /** `/v1` streaming: the Messages API's SSE translated to OpenAI chunks as it arrives. */
+  async chatStream(target: ProviderTarget, call: ChatCall): Promise<ChatStream> {
+    const headers: Record<string, string> = { 'anthropic-version': anthropicVersion };
+    if (target.apiKey) headers['x-api-key'] = target.apiKey;
+    const res = await this.client.postStream(
+      target.provider,
+      joinEndpoint(target.endpoint ?? '', '/v1/messages'),
+      headers,
+      { ...anthropicBodyOf(target.model, call.request), stream: true },
+      call.signal,
+      describeAnthropicError,
+    );
+    const translate = anthropicSseTranslator(target.provider, target.model);
+    return new SseChatStream(target.provider, res.body, call.signal, translate, call.onBytes);
   }
 }

@@ -1,3 +1,4 @@
+import type { ChatCall, ChatCompletion, ChatStream } from '../chat-completion.js';
 import { badResponse, type ErrorBodyInfo } from '../failure-classification.js';
 import {
   type ProviderAdapter,
@@ -6,7 +7,10 @@ import {
   type ProviderReply,
   type ProviderTarget,
 } from '../provider.js';
+import { SseChatStream } from '../sse-chat-stream.js';
 import { pick, replyOf, tokenCount, type UpstreamClient } from '../upstream-client.js';
+import { geminiBodyOf, geminiCompletionOf } from './gemini-chat.js';
+import { geminiSseTranslator } from './gemini-stream.js';
 
 /** Reads Google's `{ error: { code, message, status } }`. */
 export function describeGeminiError(json: unknown): ErrorBodyInfo {
@@ -74,12 +78,9 @@ export class GeminiAdapter implements ProviderAdapter {
     if (call.maxOutputTokens !== undefined) body.generationConfig = { maxOutputTokens: call.maxOutputTokens };
     const headers: Record<string, string> = {};
     if (target.apiKey) headers['x-goog-api-key'] = target.apiKey;
-    const base = (target.endpoint ?? '').replace(/\/+$/, '');
-    const prefix = /\/v1(beta|alpha)?$/.test(base) ? base : `${base}/v1beta`;
-    const url = `${prefix}/models/${encodeURIComponent(target.model)}:generateContent`;
     const res = await this.client.postJson(
       target.provider,
-      url,
+      generateContentUrl(target),
       headers,
       body,
       call.signal,
@@ -87,4 +88,43 @@ export class GeminiAdapter implements ProviderAdapter {
     );
     return parseGeminiResponse(target.provider, res.json, target.model);
   }
+
+  /** `/v1`: the OpenAI request translated to generateContent and the reply back to `chat.completion`. */
+  async chat(target: ProviderTarget, call: ChatCall): Promise<ChatCompletion> {
+    const headers: Record<string, string> = {};
+    if (target.apiKey) headers['x-goog-api-key'] = target.apiKey;
+    const res = await this.client.postJson(
+      target.provider,
+      generateContentUrl(target),
+      headers,
+      geminiBodyOf(call.request),
+      call.signal,
+      describeGeminiError,
+    );
+    return { ...geminiCompletionOf(target.provider, res.json, target.model), raw: null };
+  }
+
+  /** `/v1` streaming: `streamGenerateContent?alt=sse` translated to OpenAI chunks as it arrives. */
+  async chatStream(target: ProviderTarget, call: ChatCall): Promise<ChatStream> {
+    const headers: Record<string, string> = {};
+    if (target.apiKey) headers['x-goog-api-key'] = target.apiKey;
+    const url = generateContentUrl(target).replace(/:generateContent$/, ':streamGenerateContent?alt=sse');
+    const res = await this.client.postStream(
+      target.provider,
+      url,
+      headers,
+      geminiBodyOf(call.request),
+      call.signal,
+      describeGeminiError,
+    );
+    const translate = geminiSseTranslator(target.provider, target.model);
+    return new SseChatStream(target.provider, res.body, call.signal, translate, call.onBytes);
+  }
+}
+
+/** `<base>/v1beta/models/<model>:generateContent` (a base already ending in a version is kept). */
+function generateContentUrl(target: ProviderTarget): string {
+  const base = (target.endpoint ?? '').replace(/\/+$/, '');
+  const prefix = /\/v1(beta|alpha)?$/.test(base) ? base : `${base}/v1beta`;
+  return `${prefix}/models/${encodeURIComponent(target.model)}:generateContent`;
 }

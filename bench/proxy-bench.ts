@@ -1,0 +1,230 @@
+/**
+ * `npm run bench:proxy`: what `/v1/chat/completions` adds to a call. The same client sends the same request to the
+ * mock provider directly and through the gateway (default upstream = the mock): sequential and 50 in flight with an
+ * undici Pool (µs-precise latency), then autocannon at 50 connections for throughput. The mock and the gateway run
+ * in child processes (built code from dist/, as `npm start` runs it) so their CPU does not mix with the client.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import autocannon from 'autocannon';
+import { Pool } from 'undici';
+
+const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 2000);
+const CONCURRENCY = 50;
+const PER_WORKER = Number(process.env.BENCH_PER_WORKER ?? 60);
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
+const KEY = 'sk-bench-0123456789abcdef';
+const BODY = JSON.stringify({
+  model: 'bench-model',
+  messages: [{ role: 'user', content: 'benchmark prompt' }],
+});
+
+/** CPU seconds (user + system) a child process has used so far, from /proc (Linux); null elsewhere. */
+function cpuSeconds(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+function startChild(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, args, {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d;
+      const match = ready.exec(out);
+      if (match) resolve({ url: match[1] as string, child });
+    });
+    child.once('exit', (code) => reject(new Error(`child exited ${code}: ${out}`)));
+  });
+}
+
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const fmt = (ms: number) => `${ms.toFixed(3)} ms`;
+
+/** The floor of any proxy hop on this machine: node:http + the same undici Pool, no framework, no checks. */
+const bareProxyCode = `
+import('undici').then(({ Pool }) => {
+  const pool = new Pool(process.argv[1], { connections: 128 });
+  require('node:http').createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString());
+      const up = await pool.request({ method: 'POST', path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const text = await up.body.text();
+      JSON.parse(text);
+      res.writeHead(up.statusCode, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    });
+  }).listen(0, '127.0.0.1', function () { console.log('URL http://127.0.0.1:' + this.address().port); });
+});`;
+
+type Side = 'direct' | 'bare' | 'gateway';
+const sides: Side[] = ['direct', 'bare', 'gateway'];
+
+async function main() {
+  const mockCode =
+    "import('./dist/mock-provider/mock-provider.js').then(async (m) => { const p = await m.startMockProvider({}); console.log('URL ' + p.url); })";
+  const mock = await startChild(['-e', mockCode], process.env, /URL (\S+)/);
+  const bare = await startChild(['-e', bareProxyCode, mock.url], process.env, /URL (\S+)/);
+  const dataDir = mkdtempSync(join(tmpdir(), 'agw-bench-'));
+  const gateway = await startChild(
+    [
+      ...(process.env.BENCH_GATEWAY_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=.tmp/prof'] : []),
+      'dist/main.js',
+    ],
+    {
+      PATH: process.env.PATH,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      AGW_DATA_DIR: dataDir,
+      LOG_LEVEL,
+      ADMIN_API_TOKEN: 'bench-admin-token-0123456789',
+      GATEWAY_API_KEYS: KEY,
+      AI_RUNTIME_USE_HTTP_ADAPTERS: 'true',
+      AI_RUNTIME_DEFAULT_UPSTREAM: `${mock.url}/v1`,
+      ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
+    },
+    /listening on (http:\/\/\S+)/,
+  );
+  const origins: Record<Side, string> = {
+    direct: mock.url,
+    bare: bare.url,
+    gateway: gateway.url.replace('localhost', '127.0.0.1'),
+  };
+  // Every side gets the same headers (the mock and the bare proxy ignore the key).
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${KEY}` };
+  const pools = Object.fromEntries(
+    sides.map((side) => [side, new Pool(origins[side], { connections: 128 })]),
+  ) as Record<Side, Pool>;
+  const call = async (side: Side) => {
+    const res = await pools[side].request({
+      method: 'POST',
+      path: '/v1/chat/completions',
+      headers,
+      body: BODY,
+    });
+    const json = (await res.body.json()) as { choices?: { message: { content: string } }[] };
+    if (res.statusCode !== 200 || !json.choices?.[0]?.message.content)
+      throw new Error(`${side}: ${res.statusCode}`);
+  };
+  const timed = async (side: Side, into: number[]) => {
+    const t0 = performance.now();
+    await call(side);
+    into.push(performance.now() - t0);
+  };
+  const samples = () => ({ direct: [] as number[], bare: [] as number[], gateway: [] as number[] });
+
+  for (let i = 0; i < 500; i++) for (const side of sides) await call(side);
+  const seq = samples();
+  for (let i = 0; i < SEQUENTIAL; i++) {
+    // Interleave so drift (GC, CPU frequency, other load on the machine) hits every side equally.
+    for (const side of sides) await timed(side, seq[side]);
+  }
+  // Background work of an idle gateway (pg-boss polling its store): measured, then subtracted.
+  const idleStart = cpuSeconds(gateway.child.pid);
+  const idleT0 = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const idleRate =
+    ((cpuSeconds(gateway.child.pid) ?? 0) - (idleStart ?? 0)) / ((performance.now() - idleT0) / 1000);
+  const con = samples();
+  const cpu = { bare: 0, gateway: 0 };
+  for (let round = 0; round < 4; round++) {
+    for (const side of sides) {
+      const pid = side === 'gateway' ? gateway.child.pid : bare.child.pid;
+      const before = cpuSeconds(pid) ?? 0;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          for (let i = 0; i < PER_WORKER; i++) await timed(side, con[side]);
+        }),
+      );
+      const used = (cpuSeconds(pid) ?? 0) - before;
+      if (side === 'gateway') cpu.gateway += used - idleRate * ((performance.now() - t0) / 1000);
+      if (side === 'bare') cpu.bare += used;
+    }
+  }
+
+  const cannon = (side: Side) =>
+    autocannon({
+      url: `${origins[side]}/v1/chat/completions`,
+      method: 'POST',
+      headers,
+      body: BODY,
+      connections: CONCURRENCY,
+      duration: DURATION_S,
+    });
+  const thr = {
+    direct: await cannon('direct'),
+    bare: await cannon('bare'),
+    gateway: await cannon('gateway'),
+  };
+
+  console.log(
+    `Proxy benchmark — node ${process.version}, gateway LOG_LEVEL=${LOG_LEVEL}, store ${process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}; mock, bare proxy and gateway in child processes`,
+  );
+  const report = (label: string, set: Record<Side, number[]>) => {
+    const sorted = Object.fromEntries(sides.map((s) => [s, [...set[s]].sort((a, b) => a - b)])) as Record<
+      Side,
+      number[]
+    >;
+    console.log(`\n${label} (${set.direct.length} calls each, undici Pool client)`);
+    for (const side of sides) {
+      const added =
+        side === 'direct'
+          ? ''
+          : `  added p50 ${fmt(pct(sorted[side], 50) - pct(sorted.direct, 50))}  p99 ${fmt(pct(sorted[side], 99) - pct(sorted.direct, 99))}`;
+      console.log(
+        `  ${side.padEnd(8)} p50 ${fmt(pct(sorted[side], 50))}  p99 ${fmt(pct(sorted[side], 99))}${added}`,
+      );
+    }
+  };
+  report('Sequential', seq);
+  report(`Concurrent (${CONCURRENCY} in flight)`, con);
+  const perCall = (seconds: number, calls: number) => `${((seconds * 1e6) / calls).toFixed(0)} µs`;
+  console.log(
+    `  CPU per call at 50 in flight: gateway ${perCall(cpu.gateway, con.gateway.length)}, bare proxy ${perCall(cpu.bare, con.bare.length)}` +
+      ` (idle gateway background ${(idleRate * 100).toFixed(1)}% of a CPU, subtracted)`,
+  );
+  console.log(`\nThroughput (autocannon, ${CONCURRENCY} connections, ${DURATION_S} s each)`);
+  for (const side of sides) {
+    const r = thr[side];
+    console.log(
+      `  ${side.padEnd(8)} ${Math.round(r.requests.average)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  errors ${r.errors}  non-2xx ${r.non2xx}`,
+    );
+  }
+  const ratio = (side: Side) => (thr[side].requests.average / thr.direct.requests.average).toFixed(3);
+  console.log(`  ratio to direct: bare proxy ${ratio('bare')}×, gateway ${ratio('gateway')}×`);
+  console.log('  Portkey side by side: not measured (@portkey-ai/gateway is not installed)');
+  console.log(
+    `\nTarget: gateway added p50 ≤ 0.5 ms. Load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${cpus().length} CPUs (other processes share them).`,
+  );
+
+  await Promise.all(sides.map((side) => pools[side].close()));
+  for (const child of [gateway.child, bare.child, mock.child]) child.kill('SIGTERM');
+  await new Promise((resolve) => gateway.child.once('exit', resolve));
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,210 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { definitionFrom } from '../../test/runtime/runtime-fixtures.js';
+import { type MockProvider, startMockProvider } from '../mock-provider/mock-provider.js';
+import { anthropicBodyOf, anthropicCompletionOf } from '../providers/anthropic/anthropic-chat.js';
+import type { ChatChunk } from '../providers/chat-completion.js';
+import { geminiBodyOf, geminiCompletionOf } from '../providers/gemini/gemini-chat.js';
+import { AiRuntime } from '../runtime/ai-runtime.js';
+import type { RunAttempt } from '../runtime/chain-runner.js';
+import { ChatCompletions } from './chat-completions.js';
+import { parseChatInput } from './chat-request.js';
+import type { StreamSink } from './stream-relay.js';
+
+const input = (model: string, extra: Record<string, unknown> = {}) =>
+  parseChatInput({ model, messages: [{ role: 'user', content: 'translate me' }], ...extra });
+
+/** Collects what a stream sends. */
+function collector() {
+  const chunks: ChatChunk[] = [];
+  let ending = '';
+  const sink: StreamSink = {
+    closed: false,
+    write: (chunk) => void chunks.push(chunk),
+    fail: (failure) => {
+      ending = failure.code;
+    },
+    end: () => {
+      ending = 'done';
+    },
+  };
+  const text = () =>
+    chunks
+      .map((c) => (c.json.choices as { delta?: { content?: string } }[])[0]?.delta?.content ?? '')
+      .join('');
+  return { sink, chunks, text, ending: () => ending };
+}
+
+describe('/v1 over Anthropic and Gemini kinds (mock provider)', () => {
+  let mock: MockProvider;
+  let runtime: AiRuntime;
+  let chat: ChatCompletions;
+  const seen: string[] = [];
+  beforeAll(async () => {
+    mock = await startMockProvider({
+      script: {
+        models: {
+          'claude-down': { status: 529 },
+          'claude-cut': { streamCutAfter: 2, text: 'one two three four' },
+          'gemini-slow': { firstTokenDelayMs: 5000 },
+        },
+      },
+    });
+    const provider = (id: string, kind: string, model: string) => ({
+      [`AI_RUNTIME_${id}_KIND`]: kind,
+      [`AI_RUNTIME_${id}_ENDPOINT`]: kind === 'anthropic' ? mock.url : `${mock.url}/v1`,
+      [`AI_RUNTIME_${id}_API_KEY`]: 'sk-upstream',
+      [`AI_RUNTIME_${id}_MODEL`]: model,
+    });
+    runtime = new AiRuntime({
+      definition: definitionFrom({
+        AI_RUNTIME_USE_HTTP_ADAPTERS: 'true',
+        AI_RUNTIME_MAX_RETRIES_PER_PROVIDER: '0',
+        AI_JUDGE_MODEL_CHAIN: 'claude-down,claude,gemini',
+        AI_RUNTIME_TTFT_TIMEOUT_MS: '500',
+        ...provider('CLAUDE_DOWN', 'anthropic', 'claude-down'),
+        ...provider('CLAUDE_CUT', 'anthropic', 'claude-cut'),
+        ...provider('GEMINI_SLOW', 'gemini', 'gemini-slow'),
+        ...provider('CLAUDE', 'anthropic', 'claude-mock'),
+        ...provider('GEMINI', 'gemini', 'gemini-mock'),
+      }),
+      onAttempt: (role, a: RunAttempt) => seen.push(`${role}:${a.provider}:${a.status}`),
+    });
+    chat = new ChatCompletions(runtime);
+  });
+  afterAll(async () => {
+    await runtime?.close();
+    await mock?.close();
+  });
+
+  it('translates to the Messages API and back, failing over like a role run and reporting every attempt', async () => {
+    seen.length = 0;
+    const answer = await chat.complete(input('judge', { max_tokens: 50, temperature: 0.1 }));
+    expect(answer.provider).toBe('claude');
+    expect(answer.completion.body).toMatchObject({
+      object: 'chat.completion',
+      model: 'claude-mock',
+      choices: [{ message: { role: 'assistant', content: 'Mock answer from claude-mock: translate me' } }],
+    });
+    expect(answer.completion.usage?.outputTokens).toBeGreaterThan(0);
+    expect(mock.stats.lastBody).toMatchObject({ max_tokens: 50, temperature: 0.1 });
+    expect(seen).toEqual(['judge:claude-down:failed', 'judge:claude:success']);
+  });
+
+  it('streams Gemini SSE as OpenAI chunks, failing over from a slow first token, with usage last', async () => {
+    const stream = await chat.openStream(
+      input('gemini_slow', { stream: true, fallbacks: ['gemini'], stream_options: { include_usage: true } }),
+    );
+    const out = collector();
+    await stream.relay(out.sink);
+    expect(stream.provider).toBe('gemini');
+    expect(out.text()).toBe('Mock answer from gemini-mock: translate me');
+    expect(out.chunks.map((c) => c.finishReason).filter(Boolean)).toEqual(['stop']);
+    expect(out.chunks.at(-1)?.usage?.outputTokens).toBeGreaterThan(0);
+    expect(out.ending()).toBe('done');
+    expect(seen.slice(-2)).toEqual(['null:gemini_slow:failed', 'null:gemini:success']);
+  });
+
+  it('streams Anthropic SSE as it arrives; a cut after content ends with an error and counts as a failure', async () => {
+    const ok = await chat.openStream(input('claude', { stream: true }));
+    const whole = collector();
+    await ok.relay(whole.sink);
+    expect(whole.text()).toBe('Mock answer from claude-mock: translate me');
+    expect(whole.chunks[0]?.json.model).toBe('claude-mock');
+    expect(whole.ending()).toBe('done');
+    const cut = await chat.openStream(input('claude_cut', { stream: true }));
+    const partial = collector();
+    await cut.relay(partial.sink);
+    expect(partial.text()).toBe('one two ');
+    expect(partial.chunks.some((c) => c.finishReason)).toBe(false);
+    expect(partial.ending()).toBe('AI_PROVIDER_UNAVAILABLE');
+    expect(seen.at(-1)).toBe('null:claude_cut:failed');
+    const states = await runtime.profiles();
+    expect(states.providers.find((p) => p.provider === 'claude_cut')?.circuit).toBe('open');
+  });
+});
+
+describe('tool calls across kinds', () => {
+  const tools = [{ type: 'function', function: { name: 'weather', parameters: { type: 'object' } } }];
+  const request = parseChatInput({
+    model: 'x',
+    tools,
+    tool_choice: 'required',
+    messages: [
+      { role: 'system', content: 'sys' },
+      { role: 'user', content: 'weather in Oslo?' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id: 'call_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'call_1', content: 'rain' },
+    ],
+  }).request;
+
+  it('Anthropic: tools, tool_use and tool_result blocks, and tool_use back as tool_calls', () => {
+    expect(anthropicBodyOf('claude', request)).toMatchObject({
+      system: 'sys',
+      tools: [{ name: 'weather', input_schema: { type: 'object' } }],
+      tool_choice: { type: 'any' },
+      messages: [
+        { role: 'user', content: 'weather in Oslo?' },
+        {
+          role: 'assistant',
+          content: [{ type: 'tool_use', id: 'call_1', name: 'weather', input: { city: 'Oslo' } }],
+        },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'call_1', content: 'rain' }] },
+      ],
+    });
+    const reply = anthropicCompletionOf(
+      'claude',
+      {
+        model: 'claude-x',
+        stop_reason: 'tool_use',
+        content: [{ type: 'tool_use', id: 'toolu_1', name: 'weather', input: { city: 'Bergen' } }],
+        usage: { input_tokens: 5, output_tokens: 7 },
+      },
+      'claude',
+    );
+    expect(reply.body).toMatchObject({
+      choices: [
+        {
+          finish_reason: 'tool_calls',
+          message: {
+            tool_calls: [{ id: 'toolu_1', function: { name: 'weather', arguments: '{"city":"Bergen"}' } }],
+          },
+        },
+      ],
+      usage: { prompt_tokens: 5, completion_tokens: 7 },
+    });
+  });
+
+  it('Gemini: functionDeclarations, functionCall and functionResponse, and functionCall back as tool_calls', () => {
+    expect(geminiBodyOf(request)).toMatchObject({
+      systemInstruction: { parts: [{ text: 'sys' }] },
+      tools: [{ functionDeclarations: [{ name: 'weather' }] }],
+      toolConfig: { functionCallingConfig: { mode: 'ANY' } },
+      contents: [
+        { role: 'user', parts: [{ text: 'weather in Oslo?' }] },
+        { role: 'model', parts: [{ functionCall: { name: 'weather', args: { city: 'Oslo' } } }] },
+        { role: 'user', parts: [{ functionResponse: { name: 'weather', response: { content: 'rain' } } }] },
+      ],
+    });
+    const reply = geminiCompletionOf(
+      'gemini',
+      {
+        candidates: [
+          { content: { parts: [{ functionCall: { name: 'weather', args: { city: 'Bergen' } } }] } },
+        ],
+      },
+      'gemini-x',
+    );
+    expect(reply.body).toMatchObject({
+      model: 'gemini-x',
+      choices: [
+        { finish_reason: 'tool_calls', message: { tool_calls: [{ function: { name: 'weather' } }] } },
+      ],
+    });
+  });
+});

@@ -1,0 +1,138 @@
+import { AppError } from '../errors/app-error.js';
+import type { ChatRequest, OpenAiChatMessage } from '../providers/chat-completion.js';
+
+/** A `/v1/chat/completions` body, validated: where to route it and what to send. */
+export interface ChatInput {
+  model: string;
+  fallbacks: string[];
+  stream: boolean;
+  /** `stream_options.include_usage`: the client wants the usage chunk. */
+  includeUsage: boolean;
+  request: ChatRequest;
+}
+
+/**
+ * OpenAI chat-completions parameters passed on to OpenAI-compatible upstreams as given (the Anthropic and Gemini
+ * folders translate the ones they have). Any other body key is a 400 naming it, as for every gateway endpoint.
+ */
+const passThrough = new Set([
+  'temperature',
+  'top_p',
+  'n',
+  'stop',
+  'max_tokens',
+  'max_completion_tokens',
+  'presence_penalty',
+  'frequency_penalty',
+  'logit_bias',
+  'logprobs',
+  'top_logprobs',
+  'user',
+  'seed',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'response_format',
+  'functions',
+  'function_call',
+  'service_tier',
+  'store',
+  'metadata',
+  'reasoning_effort',
+  'modalities',
+  'audio',
+  'prediction',
+  'web_search_options',
+  'verbosity',
+  'prompt_cache_key',
+  'safety_identifier',
+]);
+const gatewayKeys = new Set(['model', 'messages', 'stream', 'stream_options', 'fallbacks']);
+const messageRoles = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
+const maxModelLength = 256;
+
+function invalid(param: string, message: string): AppError {
+  return new AppError('GATEWAY_INVALID_REQUEST', message, { details: { param } });
+}
+
+function modelName(value: unknown, param: string): string {
+  if (typeof value !== 'string' || value.trim() === '' || value.trim().length > maxModelLength)
+    throw invalid(param, `${param} must be a non-empty string of at most ${maxModelLength} characters.`);
+  return value.trim();
+}
+
+function checkNumber(
+  params: Record<string, unknown>,
+  key: string,
+  min: number,
+  max: number,
+  integer = false,
+) {
+  const value = params[key];
+  if (value === undefined || value === null) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max)
+    throw invalid(key, `${key} must be a number from ${min} to ${max}.`);
+  if (integer && !Number.isInteger(value)) throw invalid(key, `${key} must be an integer.`);
+}
+
+function message(value: unknown, index: number): OpenAiChatMessage {
+  const where = `messages[${index}]`;
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw invalid(where, `${where} must be an object.`);
+  const m = value as Record<string, unknown>;
+  if (typeof m.role !== 'string' || !messageRoles.has(m.role))
+    throw invalid(`${where}.role`, `${where}.role must be one of ${[...messageRoles].join(', ')}.`);
+  const content = m.content;
+  if (!(content === undefined || content === null || typeof content === 'string' || Array.isArray(content)))
+    throw invalid(`${where}.content`, `${where}.content must be a string, a list of parts or null.`);
+  if (m.role === 'tool' && typeof m.tool_call_id !== 'string')
+    throw invalid(`${where}.tool_call_id`, `${where}: a tool message needs tool_call_id.`);
+  if (m.tool_calls !== undefined && !Array.isArray(m.tool_calls))
+    throw invalid(`${where}.tool_calls`, `${where}.tool_calls must be a list.`);
+  return m as unknown as OpenAiChatMessage;
+}
+
+/** Validates a chat-completions body; every problem is a 400 `GATEWAY_INVALID_REQUEST` naming the parameter. */
+export function parseChatInput(body: unknown): ChatInput {
+  if (body === null || body === undefined || typeof body !== 'object' || Array.isArray(body))
+    throw invalid('body', 'The body must be a JSON object.');
+  const b = body as Record<string, unknown>;
+  const unknown = Object.keys(b).filter((key) => !passThrough.has(key) && !gatewayKeys.has(key));
+  if (unknown.length > 0) throw invalid(unknown[0] as string, `Unknown parameter(s): ${unknown.join(', ')}.`);
+  const model = modelName(b.model, 'model');
+  if (!Array.isArray(b.messages) || b.messages.length === 0)
+    throw invalid('messages', 'messages must be a non-empty list.');
+  const messages = b.messages.map(message);
+  let fallbacks: string[] = [];
+  if (b.fallbacks !== undefined && b.fallbacks !== null) {
+    if (!Array.isArray(b.fallbacks) || b.fallbacks.length > 10)
+      throw invalid('fallbacks', 'fallbacks must be a list of at most 10 model names.');
+    fallbacks = b.fallbacks.map((f, i) => modelName(f, `fallbacks[${i}]`));
+  }
+  if (b.stream !== undefined && b.stream !== null && typeof b.stream !== 'boolean')
+    throw invalid('stream', 'stream must be a boolean.');
+  const options = b.stream_options;
+  if (options !== undefined && options !== null) {
+    if (typeof options !== 'object' || Array.isArray(options))
+      throw invalid('stream_options', 'stream_options must be an object.');
+    const include = (options as Record<string, unknown>).include_usage;
+    if (include !== undefined && typeof include !== 'boolean')
+      throw invalid('stream_options.include_usage', 'stream_options.include_usage must be a boolean.');
+  }
+  const params: Record<string, unknown> = {};
+  for (const key of Object.keys(b)) if (passThrough.has(key)) params[key] = b[key];
+  checkNumber(params, 'temperature', 0, 2);
+  checkNumber(params, 'top_p', 0, 1);
+  checkNumber(params, 'max_tokens', 1, 10_000_000, true);
+  checkNumber(params, 'max_completion_tokens', 1, 10_000_000, true);
+  checkNumber(params, 'n', 1, 128, true);
+  if (params.tools !== undefined && params.tools !== null && !Array.isArray(params.tools))
+    throw invalid('tools', 'tools must be a list.');
+  return {
+    model,
+    fallbacks,
+    stream: b.stream === true,
+    includeUsage: (options as { include_usage?: boolean } | undefined)?.include_usage === true,
+    request: { messages, params },
+  };
+}

@@ -1,0 +1,216 @@
+import type { ChatCall, ChatChunk, ChatCompletion, ChatStream } from '../providers/chat-completion.js';
+import { badResponse } from '../providers/failure-classification.js';
+import { ProviderFailure } from '../providers/provider.js';
+import type { AttemptAnswer, AttemptContext } from '../runtime/chain-runner.js';
+import type { Clock } from '../runtime/clock.js';
+
+/** A stream that produced its first content chunk: nothing has been sent to the client yet. */
+export interface OpenedStream {
+  stream: ChatStream;
+  /** Chunks up to and including the first one with content (role chunk first, usually). */
+  prelude: ChatChunk[];
+  watchdog: IdleWatchdog | null;
+}
+
+/** Where the relay writes: SSE on the client's response (formatting is the HTTP layer's). */
+export interface StreamSink {
+  /** Sends one chunk; resolves when the client can take more (backpressure). */
+  write(chunk: ChatChunk): Promise<void> | undefined;
+  /** Sends an error event and ends the response: the answer the client has is incomplete. */
+  fail(failure: ProviderFailure): void;
+  /** Sends `data: [DONE]` and ends the response. */
+  end(): void;
+  /** True once the client went away. */
+  readonly closed: boolean;
+}
+
+/**
+ * Fires when an upstream has been silent (no bytes) for `idleMs`. One timer per stream re-armed lazily: a byte only
+ * stores a timestamp, so a fast stream costs no timer churn.
+ */
+export class IdleWatchdog {
+  private last: number;
+  private cancel: (() => void) | null = null;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly idleMs: number,
+    private readonly onIdle: () => void,
+  ) {
+    this.last = clock.now();
+  }
+
+  readonly touch = (): void => {
+    this.last = this.clock.now();
+  };
+
+  start(): void {
+    this.arm(this.idleMs);
+  }
+
+  stop(): void {
+    this.cancel?.();
+    this.cancel = null;
+  }
+
+  private arm(ms: number): void {
+    this.cancel = this.clock.setTimer(ms, () => {
+      const quiet = this.clock.now() - this.last;
+      if (quiet >= this.idleMs) {
+        this.cancel = null;
+        this.onIdle();
+      } else this.arm(this.idleMs - quiet);
+    });
+  }
+}
+
+function stalled(provider: string, idleMs: number): ProviderFailure {
+  return new ProviderFailure({
+    code: 'AI_PROVIDER_TIMEOUT',
+    retryable: false,
+    message: `${provider} stream stalled: no bytes for ${idleMs} ms; the stream was aborted`,
+  });
+}
+
+/** Why a stream that ended before any content failed: the content filter, or an empty answer. */
+function endedEmpty(provider: string, prelude: ChatChunk[]): ProviderFailure {
+  if (prelude.some((chunk) => chunk.finishReason === 'content_filter')) {
+    return new ProviderFailure({
+      code: 'AI_PROVIDER_BAD_REQUEST',
+      retryable: false,
+      httpStatus: 200,
+      reason: 'content_policy',
+      message: `${provider} withheld the answer (finish_reason content_filter)`,
+    });
+  }
+  return badResponse(provider, 'the stream ended before any content');
+}
+
+/**
+ * One streaming attempt, up to its first content chunk (the runner's attempt timer is the time-to-first-token
+ * limit). Kinds without `chatStream` answer in one piece, replayed as a stream. Any failure here may fail over.
+ */
+export async function openStreamAttempt(
+  context: AttemptContext,
+  call: Omit<ChatCall, 'signal' | 'onBytes'>,
+  clock: Clock,
+  idleMs: number,
+  completeOnce: (context: AttemptContext) => Promise<ChatCompletion>,
+): Promise<AttemptAnswer<OpenedStream>> {
+  const { adapter, target, signal } = context;
+  let stream: ChatStream | undefined;
+  let watchdog: IdleWatchdog | null = null;
+  if (adapter.chatStream) {
+    watchdog = new IdleWatchdog(clock, idleMs, () => stream?.close(stalled(target.provider, idleMs)));
+    stream = await adapter.chatStream(target, { ...call, signal, onBytes: watchdog.touch });
+    watchdog.start();
+  } else {
+    stream = completionAsStream(await completeOnce(context));
+  }
+  const prelude: ChatChunk[] = [];
+  try {
+    for (;;) {
+      const chunk = await stream.next();
+      if (chunk === null) throw endedEmpty(target.provider, prelude);
+      prelude.push(chunk);
+      if (chunk.content) break;
+    }
+  } catch (error) {
+    watchdog?.stop();
+    stream.close(error as Error);
+    throw error;
+  }
+  const named = prelude.find((chunk) => typeof chunk.json.model === 'string' && chunk.json.model)?.json.model;
+  return { value: { stream, prelude, watchdog }, model: typeof named === 'string' ? named : target.model };
+}
+
+/**
+ * Sends a committed stream to the client. After the first byte there is no failover: a break, a stall or a
+ * malformed chunk ends the response with an error event, and so does an upstream that closes before a
+ * finish_reason (a truncated answer never ends with a clean finish). An upstream that closes after its finish
+ * without `[DONE]` is finalised at once. Resolves with the failure, if any, for the attempt's record.
+ */
+export async function relayStream(
+  opened: OpenedStream,
+  sink: StreamSink,
+  provider: string,
+  includeUsage: boolean,
+): Promise<ProviderFailure | null> {
+  const { stream, watchdog } = opened;
+  let finished = false;
+  const send = async (chunk: ChatChunk) => {
+    if (chunk.finishReason) finished = true;
+    if (chunk.usage && !includeUsage && (chunk.json.choices as unknown[] | undefined)?.length === 0) return;
+    await sink.write(chunk);
+  };
+  try {
+    for (const chunk of opened.prelude) await send(chunk);
+    for (;;) {
+      const chunk = await stream.next();
+      if (chunk === null) break;
+      await send(chunk);
+    }
+  } catch (error) {
+    watchdog?.stop();
+    if (sink.closed) return null; // the client left; the provider did nothing wrong
+    const failure =
+      error instanceof ProviderFailure
+        ? error
+        : badResponse(provider, (error as Error)?.message ?? 'stream failed');
+    stream.close(failure);
+    sink.fail(failure);
+    return failure;
+  }
+  watchdog?.stop();
+  if (finished || stream.sawDone) {
+    sink.end();
+    return null;
+  }
+  const truncated = badResponse(provider, 'the stream ended before a finish_reason (truncated answer)');
+  sink.fail(truncated);
+  return truncated;
+}
+
+/** A complete answer replayed as chunks: role, content (and tool calls), finish, usage. */
+export function completionAsStream(completion: ChatCompletion): ChatStream {
+  const body = completion.body;
+  const choice = (body.choices as Record<string, unknown>[] | undefined)?.[0] ?? {};
+  const message = (choice.message as Record<string, unknown> | undefined) ?? {};
+  const base = {
+    id: body.id,
+    object: 'chat.completion.chunk',
+    created: body.created,
+    model: completion.model,
+  };
+  const chunk = (delta: Record<string, unknown>, finish: string | null, content: boolean): ChatChunk => ({
+    json: { ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] },
+    raw: null,
+    content,
+    finishReason: finish,
+    usage: null,
+  });
+  const toolCalls = Array.isArray(message.tool_calls)
+    ? (message.tool_calls as Record<string, unknown>[]).map((call, index) => ({ index, ...call }))
+    : undefined;
+  const chunks: ChatChunk[] = [
+    chunk({ role: 'assistant', content: '' }, null, false),
+    chunk({ content: message.content ?? null, ...(toolCalls ? { tool_calls: toolCalls } : {}) }, null, true),
+    chunk({}, typeof choice.finish_reason === 'string' ? choice.finish_reason : 'stop', false),
+  ];
+  if (completion.usage && body.usage) {
+    chunks.push({
+      json: { ...base, choices: [], usage: body.usage },
+      raw: null,
+      content: false,
+      finishReason: null,
+      usage: completion.usage,
+    });
+  }
+  return {
+    sawDone: true,
+    next: async () => chunks.shift() ?? null,
+    close: () => {
+      chunks.length = 0;
+    },
+  };
+}

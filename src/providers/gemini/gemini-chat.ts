@@ -1,0 +1,100 @@
+import { type ChatRequest, completionBody, type OpenAiToolCall, textOfContent } from '../chat-completion.js';
+import type { TokenUsage } from '../provider.js';
+import { pick, tokenCount } from '../upstream-client.js';
+import { parseGeminiResponse } from './gemini-adapter.js';
+
+function parseArguments(text: string): unknown {
+  try {
+    return JSON.parse(text || '{}');
+  } catch {
+    return {};
+  }
+}
+
+/** An OpenAI chat request as a generateContent body: tool calls as functionCall, results as functionResponse. */
+export function geminiBodyOf(request: ChatRequest): Record<string, unknown> {
+  const p = request.params;
+  const toolNames = new Map<string, string>();
+  const contents: Record<string, unknown>[] = [];
+  const system: { text: string }[] = [];
+  for (const m of request.messages) {
+    const text = textOfContent(m.content);
+    if (m.role === 'system' || m.role === 'developer') system.push({ text });
+    else if (m.role === 'tool') {
+      const name = toolNames.get(m.tool_call_id ?? '') ?? 'tool';
+      contents.push({ role: 'user', parts: [{ functionResponse: { name, response: { content: text } } }] });
+    } else if (m.role === 'assistant') {
+      for (const call of m.tool_calls ?? []) toolNames.set(call.id, call.function.name);
+      const calls = (m.tool_calls ?? []).map((call) => ({
+        functionCall: { name: call.function.name, args: parseArguments(call.function.arguments) },
+      }));
+      contents.push({ role: 'model', parts: [...(text ? [{ text }] : []), ...calls] });
+    } else contents.push({ role: 'user', parts: [{ text }] });
+  }
+  const body: Record<string, unknown> = { contents };
+  if (system.length > 0) body.systemInstruction = { parts: system };
+  const config: Record<string, unknown> = {};
+  const maxTokens = p.max_completion_tokens ?? p.max_tokens;
+  if (maxTokens !== undefined && maxTokens !== null) config.maxOutputTokens = maxTokens;
+  if (p.temperature !== undefined && p.temperature !== null) config.temperature = p.temperature;
+  if (p.top_p !== undefined && p.top_p !== null) config.topP = p.top_p;
+  if (p.stop !== undefined && p.stop !== null)
+    config.stopSequences = Array.isArray(p.stop) ? p.stop : [p.stop];
+  if (Object.keys(config).length > 0) body.generationConfig = config;
+  if (Array.isArray(p.tools)) {
+    body.tools = [
+      {
+        functionDeclarations: p.tools.map((tool) => ({
+          name: pick(tool, 'function', 'name'),
+          description: pick(tool, 'function', 'description') ?? '',
+          parameters: pick(tool, 'function', 'parameters'),
+        })),
+      },
+    ];
+    const choice = p.tool_choice;
+    const forced = pick(choice, 'function', 'name');
+    if (choice === 'none') body.toolConfig = { functionCallingConfig: { mode: 'NONE' } };
+    else if (choice === 'required') body.toolConfig = { functionCallingConfig: { mode: 'ANY' } };
+    else if (typeof forced === 'string')
+      body.toolConfig = { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: [forced] } };
+  }
+  return body;
+}
+
+const finishReasons: Record<string, string> = { STOP: 'stop', MAX_TOKENS: 'length' };
+
+/** A generateContent reply as `chat.completion`; safety blocks stay the provider's content-policy rejection. */
+export function geminiCompletionOf(
+  provider: string,
+  json: unknown,
+  fallbackModel: string,
+): { body: Record<string, unknown>; model: string; usage: TokenUsage | null } {
+  const parts = pick(json, 'candidates', 0, 'content', 'parts');
+  const toolCalls: OpenAiToolCall[] = (Array.isArray(parts) ? parts : [])
+    .filter((part) => pick(part, 'functionCall') !== undefined)
+    .map((part, index) => ({
+      id: `call_${index}`,
+      type: 'function',
+      function: {
+        name: String(pick(part, 'functionCall', 'name') ?? ''),
+        arguments: JSON.stringify(pick(part, 'functionCall', 'args') ?? {}),
+      },
+    }));
+  if (toolCalls.length > 0) {
+    const model =
+      typeof pick(json, 'modelVersion') === 'string' ? (pick(json, 'modelVersion') as string) : fallbackModel;
+    const input = tokenCount(pick(json, 'usageMetadata', 'promptTokenCount'));
+    const output = tokenCount(pick(json, 'usageMetadata', 'candidatesTokenCount')) ?? 0;
+    const usage = input === undefined ? null : { inputTokens: input, outputTokens: output };
+    const message = { role: 'assistant', content: null, tool_calls: toolCalls };
+    return { body: completionBody(model, message, 'tool_calls', usage), model, usage };
+  }
+  const reply = parseGeminiResponse(provider, json, fallbackModel);
+  const finish = pick(json, 'candidates', 0, 'finishReason');
+  const reason = typeof finish === 'string' ? (finishReasons[finish] ?? 'stop') : 'stop';
+  return {
+    body: completionBody(reply.model, { role: 'assistant', content: reply.output }, reason, reply.usage),
+    model: reply.model,
+    usage: reply.usage,
+  };
+}

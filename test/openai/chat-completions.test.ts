@@ -1,0 +1,359 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MockProvider, startMockProvider } from '../../src/mock-provider/mock-provider.js';
+import { estimateTokens } from '../../src/mock-provider/mock-responses.js';
+import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+
+/**
+ * The real `openai` SDK against the gateway, with `agw mock-provider` as the upstream: each fault asserts what the
+ * caller sees and what the upstream saw. Non-role model names go to the default upstream (one circuit per model),
+ * so every scenario uses its own model names.
+ */
+const API_KEY = 'sk-agw-test-0123456789abcdef';
+let t: TestGateway;
+let mock: MockProvider;
+let client: OpenAI;
+
+beforeAll(async () => {
+  mock = await startMockProvider({
+    script: {
+      models: {
+        'rl-once': [{ error: 'rate_limit', retryAfter: 1 }, {}],
+        // The second answer's Retry-After (30 s) opens the circuit for 30 s: the follow-up calls are deterministic.
+        'rl-always': [
+          { error: 'rate_limit', retryAfter: 1 },
+          { error: 'rate_limit', retryAfter: 30 },
+        ],
+        'err-once': [{ status: 500 }, {}],
+        'down-503': { status: 503 },
+        'down-503-b': { status: 503 },
+        'reset-model': { fault: 'reset' },
+        'hang-model': { fault: 'hang' },
+        'hang-stream': { fault: 'hang' },
+        'slow-first': { firstTokenDelayMs: 10_000 },
+        'cut-model': { streamCutAfter: 2, text: 'one two three four five six' },
+        'stall-model': { stallAfter: 2, text: 'one two three four five six' },
+        'bad-chunk': { malformedChunkAt: 3, text: 'one two three four five six' },
+        'bad-first': { malformedChunkAt: 1 },
+        'no-done': { omitDone: true, text: 'complete answer' },
+        'ctx-model': { error: 'context_length_exceeded' },
+        'policy-model': { error: 'content_policy' },
+        'filtered-stream': { text: '', finishReason: 'content_filter' },
+      },
+    },
+  });
+  t = await startTestGateway({
+    listen: true,
+    env: {
+      GATEWAY_API_KEYS: API_KEY,
+      AI_RUNTIME_USE_HTTP_ADAPTERS: 'true',
+      AI_RUNTIME_DEFAULT_UPSTREAM: `${mock.url}/v1`,
+      // Generous for a loaded CI machine; the faults below exceed them by far.
+      AI_RUNTIME_ATTEMPT_TIMEOUT_MS: '2000',
+      AI_RUNTIME_TTFT_TIMEOUT_MS: '1000',
+      AI_RUNTIME_STREAM_IDLE_TIMEOUT_MS: '1000',
+      AI_MAKER_MODEL_CHAIN: 'local-primary',
+    },
+  });
+  client = new OpenAI({ baseURL: `${t.url}/v1`, apiKey: API_KEY, maxRetries: 0 });
+});
+afterAll(async () => {
+  await t?.close();
+  await mock?.close();
+});
+
+const ask = (content = 'hello gateway') => [{ role: 'user' as const, content }];
+
+async function chat(model: string, fallbacks?: string[]) {
+  const { data, response } = await client.chat.completions
+    .create({ model, messages: ask(), ...(fallbacks ? { fallbacks } : {}) } as never)
+    .withResponse();
+  return {
+    body: data as OpenAI.Chat.ChatCompletion,
+    provider: response.headers.get('x-agw-provider'),
+    attempts: Number(response.headers.get('x-agw-attempts')),
+  };
+}
+
+/** Streams with the SDK; returns the text, finish reasons, usage, and the error that ended the stream if any. */
+async function stream(model: string, extra: Record<string, unknown> = {}) {
+  const { data, response } = await client.chat.completions
+    .create({ model, messages: ask(), stream: true, ...extra } as never)
+    .withResponse();
+  let text = '';
+  const finishes: string[] = [];
+  let usage: OpenAI.CompletionUsage | undefined;
+  const models = new Set<string>();
+  let error: (Error & { code?: string; error?: Record<string, unknown> }) | undefined;
+  try {
+    for await (const chunk of data as unknown as AsyncIterable<OpenAI.Chat.ChatCompletionChunk>) {
+      models.add(chunk.model);
+      text += chunk.choices[0]?.delta?.content ?? '';
+      if (chunk.choices[0]?.finish_reason) finishes.push(chunk.choices[0].finish_reason);
+      if (chunk.usage) usage = chunk.usage;
+    }
+  } catch (e) {
+    error = e as typeof error;
+  }
+  return {
+    text,
+    finishes,
+    usage,
+    models: [...models],
+    error,
+    provider: response.headers.get('x-agw-provider'),
+  };
+}
+
+async function failure(promise: Promise<unknown>) {
+  try {
+    await promise;
+  } catch (error) {
+    return error as InstanceType<typeof OpenAI.APIError>;
+  }
+  throw new Error('expected the call to fail');
+}
+
+const gaps = (model: string) =>
+  mock
+    .seen(model)
+    .map((r) => r.at)
+    .map((at, i, all) => (i === 0 ? 0 : at - (all[i - 1] as number)))
+    .slice(1);
+
+describe('/v1 non-streaming: chain-runner semantics through the OpenAI SDK', () => {
+  it('429 with Retry-After then success: waits the Retry-After, retries the same route, answers', async () => {
+    const res = await chat('rl-once');
+    expect(res.body.choices[0]?.message.content).toBe('Mock answer from rl-once: hello gateway');
+    expect(res.body.model).toBe('rl-once');
+    expect(res).toMatchObject({ provider: 'default-upstream', attempts: 2 });
+    expect(mock.seen('rl-once').map((r) => r.outcome)).toEqual(['status 429', 'ok']);
+    expect(gaps('rl-once')[0]).toBeGreaterThanOrEqual(950);
+  });
+
+  it('persistent 429: one retry after Retry-After, then a RateLimitError; the open circuit spares the upstream', async () => {
+    const error = await failure(chat('rl-always'));
+    expect(error).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(error).toMatchObject({ status: 429, code: 'AI_PROVIDER_RATE_LIMITED', type: 'rate_limit_error' });
+    expect(mock.seen('rl-always')).toHaveLength(2);
+    const again = await failure(chat('rl-always'));
+    expect(again).toMatchObject({ status: 503, code: 'AI_PROVIDER_UNAVAILABLE' });
+    expect(mock.seen('rl-always')).toHaveLength(2);
+    // With a fallback the caller is served while the circuit is open.
+    const served = await chat('rl-always', ['backup-rl']);
+    expect(served.body.model).toBe('backup-rl');
+    expect(mock.seen('rl-always')).toHaveLength(2);
+  });
+
+  it('500 once: retried on the same route after a short backoff', async () => {
+    const res = await chat('err-once');
+    expect(res).toMatchObject({ provider: 'default-upstream', attempts: 2 });
+    expect(res.body.model).toBe('err-once');
+    expect(mock.seen('err-once').map((r) => r.outcome)).toEqual(['status 500', 'ok']);
+    expect(gaps('err-once')[0]).toBeGreaterThanOrEqual(90);
+  });
+
+  it('persistent 503 with a fallback: the fallback answers, with its own model and usage', async () => {
+    const res = await chat('down-503', ['backup-a']);
+    expect(res.attempts).toBe(3);
+    expect(res.body.model).toBe('backup-a');
+    const text = 'Mock answer from backup-a: hello gateway';
+    expect(res.body.choices[0]?.message.content).toBe(text);
+    expect(res.body.usage).toMatchObject({
+      prompt_tokens: estimateTokens('hello gateway'),
+      completion_tokens: estimateTokens(text),
+    });
+    expect(mock.seen('down-503').map((r) => r.outcome)).toEqual(['status 503', 'status 503']);
+    expect(mock.seen('backup-a')).toHaveLength(1);
+  });
+
+  it('TCP reset before headers: retried once, then the fallback answers', async () => {
+    const res = await chat('reset-model', ['backup-b']);
+    expect(res.body.model).toBe('backup-b');
+    expect(res.attempts).toBe(3);
+    expect(mock.seen('reset-model')).toHaveLength(2);
+  });
+
+  it('no response at all: the attempt times out (socket closed, not retried) and the fallback answers', async () => {
+    const res = await chat('hang-model', ['backup-c']);
+    expect(res.body.model).toBe('backup-c');
+    expect(res.attempts).toBe(2);
+    expect(mock.seen('hang-model')).toHaveLength(1);
+    await expect.poll(() => mock.seen('hang-model')[0]?.clientAborted).toBe(true);
+  });
+
+  it("context length exceeded: the caller gets the provider's reason, not the fallback's outage", async () => {
+    const error = await failure(chat('ctx-model', ['down-503-b']));
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(error).toMatchObject({
+      status: 400,
+      code: 'AI_PROVIDER_BAD_REQUEST',
+      type: 'invalid_request_error',
+    });
+    expect(error.error).toMatchObject({ reason: 'context_length_exceeded' });
+    expect(error.message).toContain('maximum context length');
+    expect(mock.seen('ctx-model')).toHaveLength(1);
+    expect(mock.seen('down-503-b')).toHaveLength(2);
+  });
+
+  it('content filter: a 400 with the content-policy reason', async () => {
+    const error = await failure(chat('policy-model'));
+    expect(error).toMatchObject({ status: 400, code: 'AI_PROVIDER_BAD_REQUEST' });
+    expect(error.error).toMatchObject({ reason: 'content_policy' });
+  });
+
+  it('passes messages, temperature, max_tokens and tools to an OpenAI-compatible upstream', async () => {
+    const tools = [
+      {
+        type: 'function' as const,
+        function: { name: 'lookup', description: 'Look up', parameters: { type: 'object', properties: {} } },
+      },
+    ];
+    await client.chat.completions.create({
+      model: 'pass-through',
+      messages: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: 'hi' },
+      ],
+      temperature: 0.2,
+      max_tokens: 64,
+      tools,
+    });
+    expect(mock.stats.lastBody).toMatchObject({
+      model: 'pass-through',
+      temperature: 0.2,
+      max_tokens: 64,
+      tools,
+      messages: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: 'hi' },
+      ],
+    });
+    expect(mock.stats.lastBody).not.toHaveProperty('fallbacks');
+  });
+});
+
+describe('/v1 streaming: failover until the first token, honest endings after it', () => {
+  it('streams a healthy answer with usage when include_usage is set, ending with finish_reason stop', async () => {
+    const res = await stream('stream-ok', { stream_options: { include_usage: true } });
+    expect(res.error).toBeUndefined();
+    expect(res.text).toBe('Mock answer from stream-ok: hello gateway');
+    expect(res.finishes).toEqual(['stop']);
+    expect(res.usage).toMatchObject({ prompt_tokens: estimateTokens('hello gateway') });
+    const plain = await stream('stream-ok');
+    expect(plain.usage).toBeUndefined();
+  });
+
+  it('slow first token: the TTFT limit aborts the stream and the fallback answers', async () => {
+    const res = await stream('slow-first', { fallbacks: ['backup-d'] });
+    expect(res.error).toBeUndefined();
+    expect(res.models).toEqual(['backup-d']);
+    expect(res.text).toBe('Mock answer from backup-d: hello gateway');
+    expect(mock.seen('slow-first')).toHaveLength(1);
+    await expect.poll(() => mock.seen('slow-first')[0]?.clientAborted).toBe(true);
+  });
+
+  it('no response at all while streaming: fails over within the TTFT limit', async () => {
+    const res = await stream('hang-stream', { fallbacks: ['backup-e'] });
+    expect(res.models).toEqual(['backup-e']);
+    expect(mock.seen('hang-stream')).toHaveLength(1);
+  });
+
+  it('TCP reset before headers while streaming: retried, then the fallback streams', async () => {
+    const res = await stream('reset-model', { fallbacks: ['backup-f'] });
+    expect(res.error).toBeUndefined();
+    expect(res.models).toEqual(['backup-f']);
+  });
+
+  it('a malformed first chunk fails over before anything is sent', async () => {
+    const res = await stream('bad-first', { fallbacks: ['backup-g'] });
+    expect(res.error).toBeUndefined();
+    expect(res.models).toEqual(['backup-g']);
+    expect(mock.seen('bad-first')).toHaveLength(1);
+  });
+
+  it('stream cut mid-answer: the client gets an error event, never finish_reason stop, and no fallback', async () => {
+    const res = await stream('cut-model', { fallbacks: ['backup-h'] });
+    expect(res.text).toBe('one two ');
+    expect(res.finishes).toEqual([]);
+    expect(res.error).toBeInstanceOf(OpenAI.APIError);
+    expect(res.error?.error).toMatchObject({ code: 'AI_PROVIDER_UNAVAILABLE', provider: 'default-upstream' });
+    expect(mock.seen('backup-h')).toHaveLength(0);
+  });
+
+  it('stream stall after content: an error event after the idle limit, and the upstream socket is closed', async () => {
+    const res = await stream('stall-model');
+    expect(res.text).toBe('one two ');
+    expect(res.finishes).toEqual([]);
+    expect(res.error?.error).toMatchObject({ code: 'AI_PROVIDER_TIMEOUT' });
+    await expect.poll(() => mock.seen('stall-model')[0]?.clientAborted).toBe(true);
+  });
+
+  it('a malformed chunk after content ends the stream with an error', async () => {
+    const res = await stream('bad-chunk');
+    expect(res.text).toBe('one two ');
+    expect(res.finishes).toEqual([]);
+    expect(res.error?.error).toMatchObject({ code: 'AI_PROVIDER_BAD_RESPONSE' });
+  });
+
+  it('no [DONE]: finalised as soon as the upstream closes, as a complete answer', async () => {
+    // Waiting for a [DONE] that never comes would end in the idle limit's timeout error instead.
+    const res = await stream('no-done');
+    expect(res.error).toBeUndefined();
+    expect(res.text).toBe('complete answer');
+    expect(res.finishes).toEqual(['stop']);
+  });
+
+  it('content filter before any content: a 400 with the content-policy reason, not an empty success', async () => {
+    const error = await failure(stream('filtered-stream'));
+    expect(error).toMatchObject({ status: 400, code: 'AI_PROVIDER_BAD_REQUEST' });
+    expect(error.error).toMatchObject({ reason: 'content_policy' });
+  });
+
+  it('context length while streaming: the error is a plain 400 (nothing was sent yet)', async () => {
+    const error = await failure(stream('ctx-model'));
+    expect(error).toMatchObject({ status: 400 });
+    expect(error.error).toMatchObject({ reason: 'context_length_exceeded' });
+  });
+});
+
+describe('/v1 auth, models and routing', () => {
+  it('rejects a missing or wrong key with 401 GATEWAY_API_KEY_INVALID', async () => {
+    const wrong = new OpenAI({ baseURL: `${t.url}/v1`, apiKey: 'sk-wrong-0123456789abcdef', maxRetries: 0 });
+    const error = await failure(wrong.models.list());
+    expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(error).toMatchObject({ status: 401, code: 'GATEWAY_API_KEY_INVALID' });
+    const res = await fetch(`${t.url}/v1/models`);
+    expect(res.status).toBe(401);
+  });
+
+  it('never logs the API key', () => {
+    expect(t.logs.length).toBeGreaterThan(0);
+    expect(t.logs.join('\n')).not.toContain(API_KEY);
+  });
+
+  it('lists roles and provider ids as models', async () => {
+    const ids = [];
+    for await (const model of client.models.list()) ids.push(model.id);
+    expect(ids).toEqual(expect.arrayContaining(['author', 'critic', 'maker', 'judge', 'local-primary']));
+  });
+
+  it('a role name runs its chain (deterministic here, and says so in the model)', async () => {
+    const res = await chat('role:maker');
+    expect(res.provider).toBe('local-primary');
+    expect(res.body.model).toBe('deterministic');
+    expect(res.body.choices[0]?.message.content).toBe('[local-primary@default] Revision: hello gateway');
+    const streamed = await stream('maker');
+    expect(streamed.text).toBe('[local-primary@default] Revision: hello gateway');
+    expect(streamed.finishes).toEqual(['stop']);
+  });
+
+  it('unknown parameters and bad roles are 400/404 in OpenAI error shape', async () => {
+    const bad = await failure(
+      client.chat.completions.create({ model: 'x', messages: ask(), bogus: 1 } as never),
+    );
+    expect(bad).toMatchObject({ status: 400, code: 'GATEWAY_INVALID_REQUEST', param: 'bogus' });
+    const role = await failure(client.chat.completions.create({ model: 'role:nobody', messages: ask() }));
+    expect(role).toMatchObject({ status: 404, code: 'GATEWAY_MODEL_NOT_FOUND' });
+  });
+});
