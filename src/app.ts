@@ -1,5 +1,10 @@
 import type { DestinationStream } from 'pino';
 import { AuditStore } from './audit/audit-store.js';
+import { ChannelWebhooks } from './channels/channel-webhooks.js';
+import { MemoryRateLimiter, RedisRateLimiter } from './channels/connector-rate-limiter.js';
+import { IngestCounters } from './channels/ingest-counters.js';
+import { IngestPipeline, ingestSettingsFromConfig } from './channels/ingest-pipeline.js';
+import { OUTBOX_QUEUE, type OutboxJob, outboxAppendHook, ReplyOutbox } from './channels/reply-outbox.js';
 import { type AdminTokenDefinition, adminScopes, sha256 } from './config/admin-tokens.js';
 import { loadOrCreateAdminToken } from './config/generated-admin-token.js';
 import type { Config } from './config/settings.js';
@@ -12,6 +17,7 @@ import { AdminAuth } from './http/admin-auth.js';
 import { registerAdminRoutes } from './http/routes/admin-routes.js';
 import { registerDraftRoutes } from './http/routes/draft-routes.js';
 import { registerHealthRoutes } from './http/routes/health-routes.js';
+import { registerIngestRoutes } from './http/routes/ingest-routes.js';
 import { registerRuntimeRoutes } from './http/routes/runtime-routes.js';
 import { registerSessionRoutes } from './http/routes/session-routes.js';
 import { registerStreamRoutes } from './http/routes/stream-routes.js';
@@ -46,6 +52,8 @@ export interface Gateway {
   jobs: JobQueue;
   /** The AI runtime: role runs, circuits, health, dry-run. */
   runtime: AiRuntime;
+  /** Signed ingest and native webhooks (SPEC §7). */
+  ingest: IngestPipeline;
   /** Every registered route with its admin scope. */
   routes: RouteSummary[];
   /** The generated admin token in embedded mode, so the start banner can print it. */
@@ -119,7 +127,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     cleanups.push(() => bus.stop());
     const jobs = await JobQueue.start(database, app.log, jobQueues);
     cleanups.push(() => jobs.stop());
-    sessions.setAppendHook(replyAppendHook(jobs, config.replyTypes));
+    const replyHook = replyAppendHook(jobs, config.replyTypes);
+    const outboxHook = outboxAppendHook(jobs, config.channelConnectors);
+    sessions.setAppendHook(async (tx, event, session) => {
+      await replyHook(tx, event, session);
+      await outboxHook(tx, event, session);
+    });
     const cycle = new DraftCycle({ database, sessions, runtime });
     const replies = new ReplyWorker({
       database,
@@ -154,6 +167,45 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     });
     registerDraftRoutes(app, { database, orchestrator, defaultWaitMs: config.defaultWaitMs });
     registerStreamRoutes(app, { database, sessions, bus });
+
+    // --- Ingest (SPEC §7): signed endpoint, native webhooks, replies back to channels ---
+    const ingestCounters = new IngestCounters({
+      database,
+      onError: (error) =>
+        app.log.warn({ err: { message: (error as Error).message } }, 'ingest counter flush failed'),
+    });
+    ingestCounters.start();
+    cleanups.push(() => ingestCounters.stop());
+    const ingest = new IngestPipeline({
+      database,
+      sessions,
+      counters: ingestCounters,
+      rateLimiter: redis
+        ? new RedisRateLimiter(redis, {
+            onError: (error) =>
+              app.log.warn(
+                { err: { message: (error as Error).message } },
+                'ingest rate limit store unavailable',
+              ),
+          })
+        : new MemoryRateLimiter(),
+      settings: ingestSettingsFromConfig(config),
+    });
+    const outbox = new ReplyOutbox({
+      database,
+      sessions,
+      jobs,
+      connectors: config.channelConnectors,
+      maxAttempts: config.outboxMaxAttempts,
+      logger: app.log,
+    });
+    await jobs.work<OutboxJob>(OUTBOX_QUEUE, config.workerConcurrency, (job) => outbox.handle(job.data));
+    await registerIngestRoutes(app, {
+      pipeline: ingest,
+      webhooks: new ChannelWebhooks({ pipeline: ingest, connectors: config.channelConnectors }),
+      maxBodyBytes: config.ingestMaxBodyBytes,
+    });
+    // --- end Ingest ---
     await app.ready();
 
     let closing: Promise<void> | undefined;
@@ -166,6 +218,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       sweeper,
       jobs,
       runtime,
+      ingest,
       routes,
       generatedAdminToken: generated,
       async listen() {

@@ -244,3 +244,16 @@ export async function latestEvents(
   );
   return rows.map(eventFromRow).reverse();
 }
+
+/** One event by (session, seq), live or archived; undefined when it does not exist. */
+export async function getEvent(
+  executor: Executor,
+  sessionId: string,
+  seq: number,
+): Promise<SessionEvent | undefined> {
+  const row = await queryOne<Record<string, unknown>>(
+    executor,
+    sql`select * from ${eventSource(sessionId, true)} e where seq = ${seq} limit 1`,
+  );
+  return row ? eventFromRow(row) : undefined;
+}
