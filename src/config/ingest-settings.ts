@@ -68,7 +68,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function connectorKey(raw: string): string {
   const id = raw.trim().toLowerCase();
   if (!connectorIdPattern.test(id))
-    throw new Error(`connector "${raw}": id must match ${connectorIdPattern}`);
+    throw new Error(`connector "${raw.trim()}": id must match ${connectorIdPattern}`);
   return id;
 }
 
