@@ -199,7 +199,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       maxAttempts: config.outboxMaxAttempts,
       logger: app.log,
     });
-    await jobs.work<OutboxJob>(OUTBOX_QUEUE, config.workerConcurrency, (job) => outbox.handle(job.data));
+    await jobs.work<OutboxJob>(OUTBOX_QUEUE, config.workerConcurrency, (job) => outbox.handle(job.data), {
+      deferredPollSeconds: 2,
+    });
     await registerIngestRoutes(app, {
       pipeline: ingest,
       webhooks: new ChannelWebhooks({ pipeline: ingest, connectors: config.channelConnectors }),

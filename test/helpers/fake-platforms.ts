@@ -6,6 +6,8 @@ export interface RecordedCall {
   path: string;
   headers: IncomingMessage['headers'];
   body: Record<string, unknown>;
+  /** When the call arrived (ms since the epoch). */
+  at: number;
 }
 
 interface ScriptedResponse {
@@ -41,7 +43,7 @@ export class FakePlatforms {
           body = {};
         }
         const path = req.url ?? '';
-        this.calls.push({ method: req.method ?? '', path, headers: req.headers, body });
+        this.calls.push({ method: req.method ?? '', path, headers: req.headers, body, at: Date.now() });
         const scripted = this.scripted.shift();
         const answer = scripted ?? this.success(path, body);
         res.writeHead(answer.status, { 'content-type': 'application/json', ...(answer.headers ?? {}) });
