@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { ConnectorPolicy, ConnectorProfile } from '../config/ingest-settings.js';
 import type { Config } from '../config/settings.js';
 import type { Database } from '../db/database.js';
 import { AppError, isAppError } from '../errors/app-error.js';
-import { getEvent } from '../sessions/event-store.js';
+import { getEventById } from '../sessions/event-store.js';
 import type { SessionEvent } from '../sessions/session-model.js';
 import { sessionIdFor } from '../sessions/session-rules.js';
 import type { SessionService } from '../sessions/session-service.js';
@@ -22,7 +23,7 @@ import {
   resolveConnectorId,
 } from './ingest-input.js';
 import { candidateSecrets, type SecretSources, verifyIngestSignature } from './ingest-signature.js';
-import { claimIngestEvent, completeIngestClaim, findIngestEvent } from './ingest-store.js';
+import { claimIngestEvent, findIngestEvent } from './ingest-store.js';
 import {
   type FallbackPlatform,
   fallbackExternalSessionId,
@@ -222,7 +223,18 @@ export class IngestPipeline {
       }
     }
     const sessionId = sessionIdFor(fields.channel, externalSessionId);
+    const eventRecordId = `age-${randomUUID()}`;
     const { sessions, database } = this.deps;
+    const newEvent = {
+      id: eventRecordId,
+      fromRole: fields.fromRole,
+      toRole: fields.toRole ?? null,
+      type: fields.type,
+      payload: fields.payload === undefined ? {} : fields.payload,
+      connectorId,
+    };
+    // Few round trips: claim, append (its UPDATE doubles as the existence check), and only for a new session the
+    // insert and a second append.
     const applied = await database.transaction(async (tx) => {
       const claimed = await claimIngestEvent(tx, {
         connectorId,
@@ -231,8 +243,14 @@ export class IngestPipeline {
         channel: fields.channel,
         sessionId,
         externalSessionId,
+        sessionEventId: eventRecordId,
       });
       if (!claimed) return undefined;
+      try {
+        return await sessions.append(sessionId, newEvent, tx);
+      } catch (error) {
+        if (!isAppError(error) || error.code !== 'AGENT_GATEWAY_SESSION_NOT_FOUND') throw error;
+      }
       await sessions.create(
         {
           id: sessionId,
@@ -245,19 +263,7 @@ export class IngestPipeline {
         },
         tx,
       );
-      const event = await sessions.append(
-        sessionId,
-        {
-          fromRole: fields.fromRole,
-          toRole: fields.toRole ?? null,
-          type: fields.type,
-          payload: fields.payload === undefined ? {} : fields.payload,
-          connectorId,
-        },
-        tx,
-      );
-      await completeIngestClaim(tx, connectorId, eventId, event);
-      return event;
+      return sessions.append(sessionId, newEvent, tx);
     });
     if (applied) {
       this.count(connectorId, fields.channel, 'accepted', 'APPLIED');
@@ -277,9 +283,9 @@ export class IngestPipeline {
     const original = await findIngestEvent(database.orm, connectorId, eventId);
     if (!original) throw new Error(`dedup row ${connectorId}/${eventId} vanished after a conflict`);
     const event =
-      original.sessionEventSeq === null
+      original.sessionEventId === null
         ? null
-        : ((await getEvent(database.orm, original.sessionId, original.sessionEventSeq)) ?? null);
+        : ((await getEventById(database.orm, original.sessionId, original.sessionEventId)) ?? null);
     this.count(connectorId, original.channel, 'replayed', 'DEDUPLICATED');
     return {
       applied: false,

@@ -10,7 +10,6 @@ export interface DedupRecord {
   sessionId: string;
   externalSessionId: string | null;
   sessionEventId: string | null;
-  sessionEventSeq: number | null;
   createdAt: string;
 }
 
@@ -23,7 +22,6 @@ function dedupFromRow(row: Record<string, unknown>): DedupRecord {
     sessionId: row.session_id as string,
     externalSessionId: (row.external_session_id as string | null) ?? null,
     sessionEventId: (row.session_event_id as string | null) ?? null,
-    sessionEventSeq: row.session_event_seq === null ? null : Number(row.session_event_seq),
     createdAt: toIso(row.created_at)!,
   };
 }
@@ -34,30 +32,17 @@ function dedupFromRow(row: Record<string, unknown>): DedupRecord {
  */
 export async function claimIngestEvent(
   tx: Executor,
-  claim: Omit<DedupRecord, 'sessionEventId' | 'sessionEventSeq' | 'createdAt'>,
+  claim: Omit<DedupRecord, 'createdAt'>,
 ): Promise<boolean> {
   const row = await queryOne<{ connector_id: string }>(
     tx,
-    sql`insert into ingest_dedup (connector_id, event_id, adapter, channel, session_id, external_session_id)
+    sql`insert into ingest_dedup (connector_id, event_id, adapter, channel, session_id, external_session_id, session_event_id)
         values (${claim.connectorId}, ${claim.eventId}, ${claim.adapter}, ${claim.channel}, ${claim.sessionId},
-                ${claim.externalSessionId})
+                ${claim.externalSessionId}, ${claim.sessionEventId})
         on conflict (connector_id, event_id) do nothing
         returning connector_id`,
   );
   return row !== undefined;
-}
-
-/** Records which event the claim produced (same transaction as the claim). */
-export async function completeIngestClaim(
-  tx: Executor,
-  connectorId: string,
-  eventId: string,
-  event: { id: string; seq: number },
-): Promise<void> {
-  await tx.execute(
-    sql`update ingest_dedup set session_event_id = ${event.id}, session_event_seq = ${event.seq}
-        where connector_id = ${connectorId} and event_id = ${eventId}`,
-  );
 }
 
 export async function findIngestEvent(

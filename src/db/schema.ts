@@ -215,7 +215,6 @@ export const ingestDedup = pgTable(
     sessionId: text('session_id').notNull(),
     externalSessionId: text('external_session_id'),
     sessionEventId: text('session_event_id'),
-    sessionEventSeq: integer('session_event_seq'),
     createdAt: tz('created_at').notNull().default(sql`clock_timestamp()`),
   },
   (t) => [

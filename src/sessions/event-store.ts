@@ -14,6 +14,8 @@ export interface NewEvent {
   type: string;
   payload?: unknown;
   connectorId?: string | null;
+  /** A precomputed `age-<uuid>` id (ingest records it in its dedup row before appending); generated otherwise. */
+  id?: string;
 }
 
 export interface AppendResult {
@@ -60,9 +62,10 @@ export async function appendEvent(
 ): Promise<AppendResult> {
   const facts = payloadFacts(input.payload);
   const isStep = isDraftCycleStep(input.type);
-  const row = await queryOne<Record<string, unknown>>(
-    tx,
-    sql`update sessions set
+  const claimSeq = () =>
+    queryOne<Record<string, unknown>>(
+      tx,
+      sql`update sessions set
           last_seq = last_seq + 1,
           event_count = event_count + 1,
           updated_at = clock_timestamp(),
@@ -74,29 +77,25 @@ export async function appendEvent(
           cycle_failed_count = cycle_failed_count + ${input.type === 'draft_cycle_failed' ? 1 : 0}
         where id = ${sessionId} ${options.allowClosed ? sql`` : sql`and status = 'active'`}
         returning *`,
-  );
+    );
+  let row = await claimSeq();
   if (!row) {
     const existing = await queryOne<{ status: string }>(
       tx,
       sql`select status from sessions where id = ${sessionId}`,
     );
-    if (!existing)
+    // A session created by a transaction that committed after our UPDATE's snapshot: take the seq now.
+    if (existing && (existing.status === 'active' || options.allowClosed)) row = await claimSeq();
+    if (!row && !existing)
       throw new AppError('AGENT_GATEWAY_SESSION_NOT_FOUND', `Session ${sessionId} does not exist.`);
-    throw new AppError(
-      'AGENT_GATEWAY_SESSION_CLOSED',
-      `Session ${sessionId} is closed; nothing can be appended to it.`,
-    );
+    if (!row)
+      throw new AppError(
+        'AGENT_GATEWAY_SESSION_CLOSED',
+        `Session ${sessionId} is closed; nothing can be appended to it.`,
+      );
   }
   const session = sessionFromRow(row);
   const payload = input.payload === undefined ? {} : input.payload;
-  const eventRow = await queryOne<Record<string, unknown>>(
-    tx,
-    sql`insert into session_events (id, session_id, seq, from_role, to_role, type, payload, connector_id, provider, created_at)
-        values (${`age-${randomUUID()}`}, ${sessionId}, ${session.lastSeq}, ${input.fromRole}, ${input.toRole ?? null},
-                ${input.type}, ${JSON.stringify(payload)}::jsonb, ${input.connectorId ?? null}, ${facts.provider},
-                ${session.updatedAt})
-        returning *`,
-  );
   const counters: [string, string, number][] = [
     ['type', input.type, 1],
     ['role', input.fromRole, 1],
@@ -104,15 +103,25 @@ export async function appendEvent(
   if (facts.provider) counters.push(['provider', facts.provider, 1]);
   if (input.connectorId) counters.push(['connector', input.connectorId, 1]);
   for (const [status, count] of facts.attempts) counters.push(['attempt', status, count]);
-  await tx.execute(
-    sql`insert into session_counters (session_id, dimension, key, count) values ${sql.join(
-      counters.map(([dimension, key, count]) => sql`(${sessionId}, ${dimension}, ${key}, ${count})`),
-      sql`, `,
-    )}
-        on conflict (session_id, dimension, key) do update set count = session_counters.count + excluded.count`,
-  );
-  await tx.execute(
-    sql`select pg_notify(${SESSION_EVENTS_CHANNEL}, ${JSON.stringify({ sessionId, seq: session.lastSeq })})`,
+  // One statement (one round trip): the event row, its counters and the NOTIFY that wakes live streams.
+  const eventRow = await queryOne<Record<string, unknown>>(
+    tx,
+    sql`with ev as (
+          insert into session_events (id, session_id, seq, from_role, to_role, type, payload, connector_id, provider, created_at)
+          values (${input.id ?? `age-${randomUUID()}`}, ${sessionId}, ${session.lastSeq}, ${input.fromRole}, ${input.toRole ?? null},
+                  ${input.type}, ${JSON.stringify(payload)}::jsonb, ${input.connectorId ?? null}, ${facts.provider},
+                  ${session.updatedAt})
+          returning *
+        ), counted as (
+          insert into session_counters (session_id, dimension, key, count) values ${sql.join(
+            counters.map(([dimension, key, count]) => sql`(${sessionId}, ${dimension}, ${key}, ${count})`),
+            sql`, `,
+          )}
+          on conflict (session_id, dimension, key) do update set count = session_counters.count + excluded.count
+        ), notified as (
+          select pg_notify(${SESSION_EVENTS_CHANNEL}, ${JSON.stringify({ sessionId, seq: session.lastSeq })}) as n
+        )
+        select ev.* from ev, notified`,
   );
   return { event: eventFromRow(eventRow!), session };
 }
@@ -254,6 +263,19 @@ export async function getEvent(
   const row = await queryOne<Record<string, unknown>>(
     executor,
     sql`select * from ${eventSource(sessionId, true)} e where seq = ${seq} limit 1`,
+  );
+  return row ? eventFromRow(row) : undefined;
+}
+
+/** One event by its id within a session, live or archived. */
+export async function getEventById(
+  executor: Executor,
+  sessionId: string,
+  id: string,
+): Promise<SessionEvent | undefined> {
+  const row = await queryOne<Record<string, unknown>>(
+    executor,
+    sql`select * from ${eventSource(sessionId, true)} e where id = ${id} limit 1`,
   );
   return row ? eventFromRow(row) : undefined;
 }

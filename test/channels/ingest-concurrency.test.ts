@@ -47,4 +47,33 @@ describe('durable dedup under concurrent duplicates', () => {
     expect(events.total).toBe(1);
     expect(events.events[0].payload).toEqual({ text: 'only once' });
   });
+
+  it('30 different events racing into one new session all land, with seq 1..30 and no gap', async () => {
+    const send = (i: number) => {
+      const raw = JSON.stringify({
+        connectorId: 'burst',
+        eventId: `race-${i}`,
+        channel: 'web-chat',
+        externalSessionId: 'race-room',
+        payload: { i },
+      });
+      return request(`${t.url}${INGEST_PATH}`, {
+        method: 'POST',
+        headers: signedHeaders(raw, { secret: SECRET }),
+        body: raw,
+      }).then(async (res) => ({
+        status: res.statusCode,
+        body: (await res.body.json()) as { sessionId: string },
+      }));
+    };
+    const responses = await Promise.all(Array.from({ length: 30 }, (_, i) => send(i)));
+    expect(responses.map((r) => r.status)).toEqual(Array(30).fill(201));
+    const sessionId = responses[0]!.body.sessionId;
+    const events = (
+      await adminRequest(t, 'GET', `/api/admin/agent-gateway/sessions/${sessionId}/events?limit=100`)
+    ).json();
+    expect(events.events.map((e: { seq: number }) => e.seq).sort((a: number, b: number) => a - b)).toEqual(
+      Array.from({ length: 30 }, (_, i) => i + 1),
+    );
+  });
 });

@@ -16,7 +16,6 @@ CREATE TABLE "ingest_dedup" (
 	"session_id" text NOT NULL,
 	"external_session_id" text,
 	"session_event_id" text,
-	"session_event_seq" integer,
 	"created_at" timestamp (3) with time zone DEFAULT clock_timestamp() NOT NULL,
 	CONSTRAINT "ingest_dedup_connector_id_event_id_pk" PRIMARY KEY("connector_id","event_id")
 );
