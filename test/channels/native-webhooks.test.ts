@@ -305,4 +305,17 @@ describe('native platform webhooks and replies back to the channel', () => {
     expect(events.map((e) => e.type)).toEqual(['observer_message']);
     expect(fake.calls.length).toBe(before);
   });
+
+  it('never logs a platform secret or bot token', () => {
+    const logs = t.logs.join('');
+    expect(logs.length).toBeGreaterThan(0);
+    for (const secret of [
+      TELEGRAM_SECRET,
+      SLACK_SECRET,
+      '123456:test-bot-token',
+      'xoxb-test-token',
+      'discord-bot-token',
+    ])
+      expect(logs).not.toContain(secret);
+  });
 });
