@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { ConnectorPolicy, ConnectorProfile } from '../config/ingest-settings.js';
-import type { Config } from '../config/settings.js';
 import type { Database } from '../db/database.js';
 import { AppError, isAppError } from '../errors/app-error.js';
 import { getEventById } from '../sessions/event-store.js';
@@ -8,13 +6,8 @@ import type { SessionEvent } from '../sessions/session-model.js';
 import { sessionIdFor } from '../sessions/session-rules.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { ConnectorRateLimiter } from './connector-rate-limiter.js';
-import {
-  applyProfile,
-  checkBudgets,
-  type EffectivePolicy,
-  effectivePolicy,
-  type IngestLimits,
-} from './connector-rules.js';
+import { applyProfile, checkBudgets, type EffectivePolicy, effectivePolicy } from './connector-rules.js';
+import type { IngestSettings } from './ingest-config.js';
 import { type IngestCounters, type IngestOutcome, UNKNOWN_CONNECTOR } from './ingest-counters.js';
 import {
   type IngestRequestInput,
@@ -22,25 +15,13 @@ import {
   parseIngestBody,
   resolveConnectorId,
 } from './ingest-input.js';
-import { candidateSecrets, type SecretSources, verifyIngestSignature } from './ingest-signature.js';
+import { candidateSecrets, verifyIngestSignature } from './ingest-signature.js';
 import { claimIngestEvent, findIngestEvent } from './ingest-store.js';
 import {
   type FallbackPlatform,
   fallbackExternalSessionId,
   platformOfChannel,
 } from './session-id-fallback.js';
-
-export interface IngestSettings {
-  profiles: Readonly<Record<string, ConnectorProfile>>;
-  policies: Readonly<Record<string, ConnectorPolicy>>;
-  secrets: SecretSources;
-  allowedConnectors: readonly string[];
-  enforceProfile: boolean;
-  maxSkewSec: number;
-  limits: IngestLimits;
-  /** Connector ids configured anywhere (native connectors included): the only labels an unauthenticated reject gets. */
-  knownConnectors: ReadonlySet<string>;
-}
 
 export interface IngestPipelineDeps {
   database: Database;
@@ -300,36 +281,4 @@ export class IngestPipeline {
       event,
     };
   }
-}
-
-/** The pipeline's view of the configuration: every connector id named anywhere is a "known" counter label. */
-export function ingestSettingsFromConfig(config: Config): IngestSettings {
-  const knownConnectors = new Set([
-    ...Object.keys(config.ingestConnectorProfiles),
-    ...Object.keys(config.ingestConnectorPolicies),
-    ...Object.keys(config.ingestConnectorSecrets),
-    ...Object.keys(config.channelConnectors),
-    ...config.ingestAllowedConnectors,
-  ]);
-  return {
-    profiles: config.ingestConnectorProfiles,
-    policies: config.ingestConnectorPolicies,
-    secrets: {
-      connectorSecrets: config.ingestConnectorSecrets,
-      globalSecret: config.webhookSecret,
-      previousSecrets: config.webhookSecretPrevious,
-    },
-    allowedConnectors: config.ingestAllowedConnectors,
-    enforceProfile: config.ingestEnforceConnectorProfile,
-    maxSkewSec: config.ingestMaxTimestampSkewSec,
-    limits: {
-      rateLimitMax: config.ingestRateLimitMax,
-      rateLimitWindowSec: config.ingestRateLimitWindowSec,
-      maxPayloadBytes: config.ingestMaxPayloadBytes,
-      maxPayloadKeys: config.ingestMaxPayloadKeys,
-      maxMetadataKeys: config.ingestMaxMetadataKeys,
-      requireConnectorSecret: config.ingestRequireConnectorSecret,
-    },
-    knownConnectors,
-  };
 }
