@@ -1,5 +1,12 @@
 import type { DestinationStream } from 'pino';
 import { AuditStore } from './audit/audit-store.js';
+import { ChannelWebhooks } from './channels/channel-webhooks.js';
+import { MemoryRateLimiter, RedisRateLimiter } from './channels/connector-rate-limiter.js';
+import { ingestSettingsFromConfig } from './channels/ingest-config.js';
+import { IngestCounters, UNKNOWN_CONNECTOR } from './channels/ingest-counters.js';
+import { IngestPipeline } from './channels/ingest-pipeline.js';
+import { ingestTelemetry } from './channels/ingest-telemetry.js';
+import { OUTBOX_QUEUE, type OutboxJob, outboxAppendHook, ReplyOutbox } from './channels/reply-outbox.js';
 import { type AdminTokenDefinition, adminScopes, sha256 } from './config/admin-tokens.js';
 import { loadOrCreateAdminToken } from './config/generated-admin-token.js';
 import type { Config } from './config/settings.js';
@@ -15,6 +22,7 @@ import { registerAdminRoutes } from './http/routes/admin-routes.js';
 import { registerConsoleRoutes } from './http/routes/console-routes.js';
 import { registerDraftRoutes } from './http/routes/draft-routes.js';
 import { registerHealthRoutes } from './http/routes/health-routes.js';
+import { registerIngestRoutes } from './http/routes/ingest-routes.js';
 import { registerOpenAiRoutes } from './http/routes/openai-routes.js';
 import { registerRuntimeRoutes } from './http/routes/runtime-routes.js';
 import { registerSessionRoutes } from './http/routes/session-routes.js';
@@ -70,6 +78,8 @@ export interface Gateway {
   telemetry: TelemetryService;
   /** Prometheus metrics (also incremented by ingest and /v1). */
   metrics: GatewayMetrics;
+  /** Signed ingest and native webhooks (SPEC §7). */
+  ingest: IngestPipeline;
   /** Every registered route with its admin scope. */
   routes: RouteSummary[];
   /** Whether `GET /admin` can serve the console (its assets are built into `dist/console`). */
@@ -190,7 +200,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     cleanups.push(() => bus.stop());
     const jobs = await JobQueue.start(database, app.log, jobQueues);
     cleanups.push(() => jobs.stop());
-    sessions.setAppendHook(replyAppendHook(jobs, config.replyTypes), asksForReply(config.replyTypes));
+    const replyHook = replyAppendHook(jobs, config.replyTypes);
+    const outboxHook = outboxAppendHook(jobs, config.channelConnectors);
+    const wantsReply = asksForReply(config.replyTypes);
+    sessions.setAppendHook(
+      async (tx, event, session) => {
+        await replyHook(tx, event, session);
+        await outboxHook(tx, event, session);
+      },
+      // Which events the hooks act on (writers that bypass `append` must route these through it).
+      (event) => wantsReply(event) || event.type === 'agent_reply',
+    );
     const cycle = new DraftCycle({
       database,
       sessions,
@@ -253,7 +273,67 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     });
     registerDraftRoutes(app, { database, orchestrator, defaultWaitMs: config.defaultWaitMs });
     registerStreamRoutes(app, { database, sessions, bus });
+
+    // --- Ingest (SPEC §7): signed endpoint, native webhooks, replies back to channels ---
+    const ingestSettings = ingestSettingsFromConfig(config);
+    const ingestCounters = new IngestCounters({
+      database,
+      // Metric labels: configured connectors only (a connector id is the sender's claim), everything else `_other`.
+      onRecord: (connectorId, outcome, code) =>
+        metrics.ingestRequests.inc({
+          connector:
+            ingestSettings.knownConnectors.has(connectorId) || connectorId === UNKNOWN_CONNECTOR
+              ? connectorId
+              : '_other',
+          outcome,
+          code,
+        }),
+      onError: (error) =>
+        app.log.warn({ err: { message: (error as Error).message } }, 'ingest counter flush failed'),
+    });
+    ingestCounters.start();
+    cleanups.push(() => ingestCounters.stop());
+    const ingest = new IngestPipeline({
+      database,
+      sessions,
+      counters: ingestCounters,
+      rateLimiter: redis
+        ? new RedisRateLimiter(redis, {
+            onError: (error) =>
+              app.log.warn(
+                { err: { message: (error as Error).message } },
+                'ingest rate limit store unavailable',
+              ),
+          })
+        : new MemoryRateLimiter(),
+      settings: ingestSettings,
+    });
+    const outbox = new ReplyOutbox({
+      database,
+      sessions,
+      jobs,
+      connectors: config.channelConnectors,
+      maxAttempts: config.outboxMaxAttempts,
+      logger: app.log,
+    });
+    await jobs.work<OutboxJob>(OUTBOX_QUEUE, config.workerConcurrency, (job) => outbox.handle(job.data), {
+      deferredPollSeconds: 2,
+    });
+    await registerIngestRoutes(app, {
+      pipeline: ingest,
+      webhooks: new ChannelWebhooks({ pipeline: ingest, connectors: config.channelConnectors }),
+      maxBodyBytes: config.ingestMaxBodyBytes,
+    });
+    // --- end Ingest ---
     const telemetry = new TelemetryService({ database, staleMinutes: config.staleMinutes });
+    telemetry.setIngestSource(
+      ingestTelemetry({
+        database,
+        profiles: config.ingestConnectorProfiles,
+        policies: config.ingestConnectorPolicies,
+        enforceProfiles: config.ingestEnforceConnectorProfile,
+      }),
+    );
     registerTelemetryRoutes(app, telemetry);
     const consoleAssets = new ConsoleAssets();
     registerConsoleRoutes(app, consoleAssets);
@@ -271,6 +351,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       runtime,
       telemetry,
       metrics,
+      ingest,
       routes,
       generatedAdminToken: generated,
       get consoleAvailable() {

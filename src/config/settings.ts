@@ -1,5 +1,13 @@
 import { type AdminTokenDefinition, parseAdminTokenList } from './admin-tokens.js';
 import { type GatewayApiKeyDefinition, parseGatewayApiKeys } from './gateway-api-keys.js';
+import {
+  parseAllowedConnectors,
+  parseChannelConnectors,
+  parseConnectorPolicies,
+  parseConnectorProfiles,
+  parseConnectorSecrets,
+  parseSecretList,
+} from './ingest-settings.js';
 import { boolean, csv, integer, json, oneOf, type Parser, text, url } from './parsers.js';
 
 /** Provider ids in chains: trimmed, lowercased, `^[a-z0-9][a-z0-9._-]{0,63}$`. */
@@ -364,6 +372,146 @@ export const settings = {
     parse: csv(providerId),
     defaultText: '`local-primary,local-fallback`',
   }),
+  // --- Ingest (SPEC §7) ---
+  webhookSecret: setting({
+    env: 'AGENT_GATEWAY_WEBHOOK_SECRET',
+    group: 'Ingest',
+    description:
+      'Global signing secret of `POST /api/agent-gateway/adapters/ingest` (HMAC-SHA256 over `<timestamp>.<raw body>`), used for connectors without their own secret. With no secret at all, ingest answers 503.',
+    parse: text({ maxLength: 4096 }),
+    secret: true,
+  }),
+  webhookSecretPrevious: setting({
+    env: 'AGENT_GATEWAY_WEBHOOK_SECRET_PREVIOUS',
+    group: 'Ingest',
+    description: 'Comma-separated previous global secrets, still accepted while senders rotate.',
+    parse: parseSecretList,
+    default: [],
+    defaultText: 'none',
+    secret: true,
+  }),
+  ingestConnectorSecrets: setting({
+    env: 'AGENT_GATEWAY_INGEST_CONNECTOR_SECRETS',
+    group: 'Ingest',
+    description:
+      'JSON: connector → `"secret"` | `["secret", …]` | `{ "keyId": "secret" }`. A connector with its own secrets accepts only those; `x-gateway-key-id` picks a keyed one.',
+    parse: json(parseConnectorSecrets),
+    default: {},
+    defaultText: '`{}`',
+    secret: true,
+  }),
+  ingestConnectorProfiles: setting({
+    env: 'AGENT_GATEWAY_INGEST_CONNECTOR_PROFILES',
+    group: 'Ingest',
+    description:
+      'JSON: connector → `{ adapter?, channel?, fromRole?, toRole?, type? }` or a bare channel string; fills fields a request omits (explicit values win). See `docs/ops/examples/agent-gateway-ingest-connector-profiles.example.json`.',
+    parse: json(parseConnectorProfiles),
+    default: {},
+    defaultText: '`{}`',
+  }),
+  ingestEnforceConnectorProfile: setting({
+    env: 'AGENT_GATEWAY_INGEST_ENFORCE_CONNECTOR_PROFILE',
+    group: 'Ingest',
+    description:
+      'Strict mode: a request whose explicit adapter/channel/fromRole/toRole/type differs from its connector profile is refused (409 `AGENT_GATEWAY_INGEST_CONNECTOR_PROFILE_CONFLICT`).',
+    parse: boolean(),
+    default: false,
+  }),
+  ingestConnectorPolicies: setting({
+    env: 'AGENT_GATEWAY_INGEST_CONNECTOR_POLICIES',
+    group: 'Ingest',
+    description:
+      'JSON: connector → `{ riskLevel: restricted|standard|trusted, rateLimitMax?, requireConnectorSecret?, maxPayloadKeys?, maxMetadataKeys?, maxPayloadBytes? }`. Policies only tighten the defaults; `restricted` also requires a connector secret.',
+    parse: json(parseConnectorPolicies),
+    default: {},
+    defaultText: '`{}`',
+  }),
+  ingestAllowedConnectors: setting({
+    env: 'AGENT_GATEWAY_INGEST_ALLOWED_CONNECTORS',
+    group: 'Ingest',
+    description: 'Comma-separated allow-list of connector ids; when set, any other connector gets 403.',
+    parse: parseAllowedConnectors,
+    default: [],
+    defaultText: 'any connector',
+  }),
+  ingestRequireConnectorSecret: setting({
+    env: 'AGENT_GATEWAY_INGEST_REQUIRE_CONNECTOR_SECRET',
+    group: 'Ingest',
+    description:
+      'When true, every connector needs its own secret (the global secret alone is refused with 403).',
+    parse: boolean(),
+    default: false,
+  }),
+  ingestMaxTimestampSkewSec: setting({
+    env: 'AGENT_GATEWAY_INGEST_MAX_TIMESTAMP_SKEW_SEC',
+    group: 'Ingest',
+    description: "Largest accepted difference between `x-gateway-timestamp` and this server's clock.",
+    parse: integer({ min: 1, max: 86400 }),
+    default: 300,
+  }),
+  ingestMaxBodyBytes: setting({
+    env: 'AGENT_GATEWAY_INGEST_MAX_BODY_BYTES',
+    group: 'Ingest',
+    description:
+      'Size cap of an ingest or platform webhook request body, checked before anything else (413).',
+    parse: integer({ min: 1024, max: 64 * 1024 * 1024 }),
+    default: 1024 * 1024,
+  }),
+  ingestMaxPayloadBytes: setting({
+    env: 'AGENT_GATEWAY_INGEST_MAX_PAYLOAD_BYTES',
+    group: 'Ingest',
+    description: 'Default budget of one event `payload` (JSON bytes); connector policies may lower it.',
+    parse: integer({ min: 64, max: 64 * 1024 * 1024 }),
+    default: 256 * 1024,
+  }),
+  ingestMaxPayloadKeys: setting({
+    env: 'AGENT_GATEWAY_INGEST_MAX_PAYLOAD_KEYS',
+    group: 'Ingest',
+    description: 'Default budget of top-level keys in an event `payload` object.',
+    parse: integer({ min: 1, max: 10000 }),
+    default: 200,
+  }),
+  ingestMaxMetadataKeys: setting({
+    env: 'AGENT_GATEWAY_INGEST_MAX_METADATA_KEYS',
+    group: 'Ingest',
+    description: 'Default budget of keys in `metadata`.',
+    parse: integer({ min: 1, max: 10000 }),
+    default: 64,
+  }),
+  ingestRateLimitMax: setting({
+    env: 'AGENT_GATEWAY_INGEST_CONNECTOR_RATE_LIMIT_MAX',
+    group: 'Ingest',
+    description:
+      'Requests one connector may send per window (429 with Retry-After past it); shared across replicas through Redis when `REDIS_URL` is set.',
+    parse: integer({ min: 1, max: 10_000_000 }),
+    default: 120,
+  }),
+  ingestRateLimitWindowSec: setting({
+    env: 'AGENT_GATEWAY_INGEST_CONNECTOR_RATE_LIMIT_WINDOW_SEC',
+    group: 'Ingest',
+    description: 'Length of the per-connector rate-limit window.',
+    parse: integer({ min: 1, max: 86400 }),
+    default: 60,
+  }),
+  channelConnectors: setting({
+    env: 'AGENT_GATEWAY_CHANNEL_CONNECTORS',
+    group: 'Ingest',
+    description:
+      'JSON: connector → `{ platform: telegram|slack|discord, secret (Telegram secret_token / Slack signing secret) | publicKey (Discord), botToken?, apiBaseUrl? }` for `POST /api/agent-gateway/channels/<platform>/<connectorId>` and replies back to the channel (only with a botToken).',
+    parse: json(parseChannelConnectors),
+    default: {},
+    defaultText: '`{}`',
+    secret: true,
+  }),
+  outboxMaxAttempts: setting({
+    env: 'AGENT_GATEWAY_OUTBOX_MAX_ATTEMPTS',
+    group: 'Ingest',
+    description:
+      "Delivery attempts of one reply to its platform before `reply_delivery_failed` (429 waits for the platform's retry_after).",
+    parse: integer({ min: 1, max: 50 }),
+    default: 6,
+  }),
+  // --- end Ingest ---
 } as const;
 
 export type Settings = typeof settings;

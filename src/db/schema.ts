@@ -240,3 +240,61 @@ export const agentReplies = pgTable(
   },
   (t) => [primaryKey({ columns: [t.sessionId, t.inReplyToSeq] })],
 );
+
+/**
+ * Ingest dedup: one row per (connector, eventId), inserted first in the transaction that appends the event, so
+ * concurrent duplicates wait on the unique key and exactly one commits an event.
+ */
+export const ingestDedup = pgTable(
+  'ingest_dedup',
+  {
+    connectorId: text('connector_id').notNull(),
+    eventId: text('event_id').notNull(),
+    adapter: text('adapter').notNull(),
+    channel: text('channel').notNull(),
+    sessionId: text('session_id').notNull(),
+    externalSessionId: text('external_session_id'),
+    sessionEventId: text('session_event_id'),
+    createdAt: tz('created_at').notNull().default(sql`clock_timestamp()`),
+  },
+  (t) => [
+    primaryKey({ columns: [t.connectorId, t.eventId] }),
+    index('ingest_dedup_created_idx').on(t.createdAt),
+  ],
+);
+
+/**
+ * Hourly rollup of ingest outcomes per (connector, channel, outcome, code), flushed in batches from memory. The
+ * key set is bounded: unauthenticated requests for unknown connectors share the connector key `_unknown`.
+ */
+export const ingestCounters = pgTable(
+  'ingest_counters',
+  {
+    hour: tz('hour').notNull(),
+    connectorId: text('connector_id').notNull(),
+    channel: text('channel').notNull(),
+    outcome: text('outcome').notNull(),
+    code: text('code').notNull(),
+    count: integer('count').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.hour, t.connectorId, t.channel, t.outcome, t.code] }),
+    index('ingest_counters_connector_hour_idx').on(t.connectorId, t.hour),
+  ],
+);
+
+/** One delivery outcome per reply event: written with `reply_delivered` / `reply_delivery_failed`. */
+export const replyDeliveries = pgTable(
+  'reply_deliveries',
+  {
+    sessionId: text('session_id').notNull(),
+    replySeq: integer('reply_seq').notNull(),
+    connectorId: text('connector_id').notNull(),
+    platform: text('platform').notNull(),
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull(),
+    eventSeq: integer('event_seq').notNull(),
+    createdAt: tz('created_at').notNull().default(sql`clock_timestamp()`),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.replySeq] })],
+);

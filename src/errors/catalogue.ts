@@ -90,6 +90,63 @@ export const errorCatalogue = {
   },
   ORCHESTRATION_RUN_NOT_FOUND: { status: 404, summary: 'No orchestration run has this id.' },
 
+  // Ingest (SPEC §7)
+  AGENT_GATEWAY_INGEST_SIGNATURE_INVALID: {
+    status: 401,
+    summary:
+      'The ingest signature (x-gateway-signature v1 HMAC over `<timestamp>.<raw body>`), Telegram secret token, Slack or Discord signature is missing or wrong.',
+  },
+  AGENT_GATEWAY_INGEST_SIGNATURE_EXPIRED: {
+    status: 401,
+    summary: 'The signed timestamp is outside the allowed skew window; sign the request again.',
+  },
+  AGENT_GATEWAY_INGEST_CONNECTOR_SECRET_REQUIRED: {
+    status: 403,
+    summary: 'This connector must sign with its own secret (policy or setting), and it has none configured.',
+  },
+  AGENT_GATEWAY_INGEST_CONNECTOR_FORBIDDEN: {
+    status: 403,
+    summary: 'The connector is not in AGENT_GATEWAY_INGEST_ALLOWED_CONNECTORS.',
+  },
+  AGENT_GATEWAY_INGEST_UNAVAILABLE: {
+    status: 503,
+    summary: 'Ingest has no signing secret configured for this connector, so nothing can be verified.',
+  },
+  AGENT_GATEWAY_INGEST_CONNECTOR_NOT_FOUND: {
+    status: 404,
+    summary:
+      'No native channel connector with this id and platform is configured (AGENT_GATEWAY_CHANNEL_CONNECTORS).',
+  },
+  AGENT_GATEWAY_INGEST_INVALID_FIELDS: {
+    status: 400,
+    summary:
+      'The ingest body is not a JSON object or has fields the endpoint does not know (named in the message).',
+  },
+  AGENT_GATEWAY_INGEST_INVALID_QUERY_FIELDS: {
+    status: 400,
+    summary: 'The ingest endpoint takes no query parameters (the unknown ones are named).',
+  },
+  AGENT_GATEWAY_INGEST_INVALID_INPUT: {
+    status: 400,
+    summary: 'An ingest field is missing, malformed or contradicts its header; the message names the field.',
+  },
+  AGENT_GATEWAY_INGEST_CONNECTOR_PROFILE_CONFLICT: {
+    status: 409,
+    summary:
+      'Strict mode: explicit fields differ from the connector profile; details.conflicts lists field, profile value and received value.',
+  },
+  AGENT_GATEWAY_INGEST_POLICY_REJECTED: {
+    status: 413,
+    summary:
+      'The payload or metadata exceeds the connector policy budget (keys or bytes); the message names the limit.',
+  },
+  AGENT_GATEWAY_INGEST_CONNECTOR_RATE_LIMITED: {
+    status: 429,
+    summary:
+      'The connector sent more requests than its rate limit allows in the window; Retry-After says when to retry.',
+    retryable: true,
+  },
+
   // AI runtime: dry-run input
   AI_RUNTIME_INVALID_ROLE: {
     status: 400,

@@ -137,10 +137,20 @@ export class JobQueue {
   }
 
   /** Runs `handler` for each job, up to `concurrency` at a time in this process. A throw retries the job. */
-  async work<T>(queue: string, concurrency: number, handler: (job: Job<T>) => Promise<void>): Promise<void> {
+  async work<T>(
+    queue: string,
+    concurrency: number,
+    handler: (job: Job<T>) => Promise<void>,
+    options: { deferredPollSeconds?: number } = {},
+  ): Promise<void> {
+    // With LISTEN/NOTIFY on, pg-boss polls only every 30 s by default, and a deferred job (startAfter) sends no
+    // notification when it comes due: queues whose jobs are deferred on purpose poll more often.
+    const deferred = options.deferredPollSeconds
+      ? { notifyPollingIntervalSeconds: Math.max(2, options.deferredPollSeconds) }
+      : {};
     await this.boss.work<T>(
       queue,
-      { localConcurrency: concurrency, batchSize: 1, pollingIntervalSeconds: 2 } as never,
+      { localConcurrency: concurrency, batchSize: 1, pollingIntervalSeconds: 2, ...deferred } as never,
       async (jobs: Job<T>[]) => {
         for (const job of jobs) {
           try {

@@ -1,3 +1,4 @@
+import { OUTBOX_QUEUE } from '../channels/reply-outbox.js';
 import { DRAFT_CYCLE_QUEUE } from '../orchestration/draft-cycle.js';
 import { REPLY_QUEUE } from '../orchestration/reply-worker.js';
 import { SWEEPER_QUEUE } from '../orchestration/sweeper.js';
@@ -16,5 +17,7 @@ export const jobQueues: QueueDefinition[] = [
     expireInSeconds: 900,
   },
   { name: REPLY_QUEUE, retryLimit: 10, retryDelaySeconds: 2, heartbeatSeconds: 10, expireInSeconds: 300 },
+  // One job per delivery attempt; the outbox itself schedules the next attempt after the platform's retry_after.
+  { name: OUTBOX_QUEUE, retryLimit: 5, retryDelaySeconds: 5, heartbeatSeconds: 10, expireInSeconds: 120 },
   { name: SWEEPER_QUEUE, retryLimit: 0, retryDelaySeconds: 60, expireInSeconds: 300 },
 ];

@@ -14,6 +14,8 @@ export interface NewEvent {
   type: string;
   payload?: unknown;
   connectorId?: string | null;
+  /** A precomputed `age-<uuid>` id (ingest records it in its dedup row before appending); generated otherwise. */
+  id?: string;
 }
 
 export interface AppendResult {
@@ -101,9 +103,10 @@ export async function appendEvent(
   options: { allowClosed?: boolean } = {},
 ): Promise<AppendResult> {
   const facts = eventWriteFacts(input);
-  const row = await queryOne<Record<string, unknown>>(
-    tx,
-    sql`update sessions set
+  const claimSeq = () =>
+    queryOne<Record<string, unknown>>(
+      tx,
+      sql`update sessions set
           last_seq = last_seq + 1,
           event_count = event_count + 1,
           updated_at = clock_timestamp(),
@@ -118,38 +121,46 @@ export async function appendEvent(
           attempt_skipped_count = attempt_skipped_count + ${facts.attempts.skipped}
         where id = ${sessionId} ${options.allowClosed ? sql`` : sql`and status = 'active'`}
         returning *`,
-  );
+    );
+  let row = await claimSeq();
   if (!row) {
     const existing = await queryOne<{ status: string }>(
       tx,
       sql`select status from sessions where id = ${sessionId}`,
     );
-    if (!existing)
+    // A session created by a transaction that committed after our UPDATE's snapshot: take the seq now.
+    if (existing && (existing.status === 'active' || options.allowClosed)) row = await claimSeq();
+    if (!row && !existing)
       throw new AppError('AGENT_GATEWAY_SESSION_NOT_FOUND', `Session ${sessionId} does not exist.`);
-    throw new AppError(
-      'AGENT_GATEWAY_SESSION_CLOSED',
-      `Session ${sessionId} is closed; nothing can be appended to it.`,
-    );
+    if (!row)
+      throw new AppError(
+        'AGENT_GATEWAY_SESSION_CLOSED',
+        `Session ${sessionId} is closed; nothing can be appended to it.`,
+      );
   }
   const session = sessionFromRow(row);
   const payload = input.payload === undefined ? {} : input.payload;
+  // One statement (one round trip): the event row, its counters and the NOTIFY that wakes live streams.
   const eventRow = await queryOne<Record<string, unknown>>(
     tx,
-    sql`insert into session_events (id, session_id, seq, from_role, to_role, type, payload, connector_id, provider, created_at)
-        values (${newEventId()}, ${sessionId}, ${session.lastSeq}, ${input.fromRole}, ${input.toRole ?? null},
-                ${input.type}, ${JSON.stringify(payload)}::jsonb, ${input.connectorId ?? null}, ${facts.provider},
-                ${session.updatedAt})
-        returning *`,
-  );
-  await tx.execute(
-    sql`insert into session_counters (session_id, dimension, key, count) values ${sql.join(
-      facts.counters.map(([dimension, key, count]) => sql`(${sessionId}, ${dimension}, ${key}, ${count})`),
-      sql`, `,
-    )}
-        on conflict (session_id, dimension, key) do update set count = session_counters.count + excluded.count`,
-  );
-  await tx.execute(
-    sql`select pg_notify(${SESSION_EVENTS_CHANNEL}, ${JSON.stringify({ sessionId, seq: session.lastSeq })})`,
+    sql`with ev as (
+          insert into session_events (id, session_id, seq, from_role, to_role, type, payload, connector_id, provider, created_at)
+          values (${input.id ?? newEventId()}, ${sessionId}, ${session.lastSeq}, ${input.fromRole}, ${input.toRole ?? null},
+                  ${input.type}, ${JSON.stringify(payload)}::jsonb, ${input.connectorId ?? null}, ${facts.provider},
+                  ${session.updatedAt})
+          returning *
+        ), counted as (
+          insert into session_counters (session_id, dimension, key, count) values ${sql.join(
+            facts.counters.map(
+              ([dimension, key, count]) => sql`(${sessionId}, ${dimension}, ${key}, ${count})`,
+            ),
+            sql`, `,
+          )}
+          on conflict (session_id, dimension, key) do update set count = session_counters.count + excluded.count
+        ), notified as (
+          select pg_notify(${SESSION_EVENTS_CHANNEL}, ${JSON.stringify({ sessionId, seq: session.lastSeq })}) as n
+        )
+        select ev.* from ev, notified`,
   );
   return { event: eventFromRow(eventRow!), session };
 }
@@ -280,4 +291,30 @@ export async function latestEvents(
     sql`select * from ${eventSource(sessionId, includeArchived)} e order by seq desc limit ${limit}`,
   );
   return rows.map(eventFromRow).reverse();
+}
+
+/** One event by (session, seq), live or archived; undefined when it does not exist. */
+export async function getEvent(
+  executor: Executor,
+  sessionId: string,
+  seq: number,
+): Promise<SessionEvent | undefined> {
+  const row = await queryOne<Record<string, unknown>>(
+    executor,
+    sql`select * from ${eventSource(sessionId, true)} e where seq = ${seq} limit 1`,
+  );
+  return row ? eventFromRow(row) : undefined;
+}
+
+/** One event by its id within a session, live or archived. */
+export async function getEventById(
+  executor: Executor,
+  sessionId: string,
+  id: string,
+): Promise<SessionEvent | undefined> {
+  const row = await queryOne<Record<string, unknown>>(
+    executor,
+    sql`select * from ${eventSource(sessionId, true)} e where id = ${id} limit 1`,
+  );
+  return row ? eventFromRow(row) : undefined;
 }

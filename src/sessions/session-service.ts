@@ -32,6 +32,8 @@ export interface SessionServiceOptions {
 }
 
 export interface CreateSessionInput {
+  /** A precomputed id (ingest derives it before its transaction); must equal what `sessionIdFor` would give. */
+  id?: string;
   channel: string;
   externalSessionId?: string | null;
   draftId?: string | null;
@@ -113,7 +115,7 @@ export class SessionService {
   ): Promise<{ session: SessionRecord; created: boolean }> {
     const run = async (executor: Executor) =>
       ensureSession(executor, {
-        id: sessionIdFor(input.channel, input.externalSessionId),
+        id: input.id ?? sessionIdFor(input.channel, input.externalSessionId),
         channel: input.channel,
         externalSessionId: input.externalSessionId ?? null,
         draftId: input.draftId ?? null,

@@ -1,0 +1,177 @@
+/**
+ * npm run bench:ingest — signed ingest throughput and latency at 50 requests in flight over real HTTP, on real
+ * PostgreSQL (DATABASE_URL, default the local test server; a fresh database is created and dropped), against raw
+ * single-row INSERTs on the same database in the same run:
+ *   - baseline "loop": one connection inserting one row per statement (autocommit), back to back;
+ *   - baseline "pool": the same INSERT from 50 concurrent callers over a pool as large as the gateway's.
+ * Each ingest request verifies an HMAC, validates, resolves the session and commits {dedup row, session, event,
+ * counters} in one transaction. Targets: ≥ 0.6× the loop's rate and p99 < 20 ms.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import pg from 'pg';
+import { Pool } from 'undici';
+import { createGateway } from '../src/app.js';
+import { loadConfig } from '../src/config/load-config.js';
+
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 4000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
+const POOL_MAX = Number(process.env.BENCH_POOL_MAX ?? 10);
+const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 50);
+const SECRET = 'bench-ingest-secret-0123456789abcdef';
+const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+function pct(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+interface Run {
+  perSec: number;
+  p50: number;
+  p99: number;
+}
+
+/** Runs `total` calls of `fn` with `concurrency` in flight; per-call latency in ms. */
+async function measure(total: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<Run> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < total; i = next++) {
+        const t0 = performance.now();
+        await fn(i);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { perSec: total / seconds, p50: pct(latencies, 50), p99: pct(latencies, 99) };
+}
+
+const fmt = (r: Run) =>
+  `${r.perSec.toFixed(0).padStart(6)} /s   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms`;
+
+const debug = (what: string) => process.env.BENCH_DEBUG && process.stderr.write(`${what}\n`);
+const name = `agw_bench_${randomBytes(4).toString('hex')}`;
+const admin = new pg.Client({ connectionString: base });
+await admin.connect();
+debug('creating database');
+await admin.query(`create database ${name}`);
+debug('starting gateway');
+const url = new URL(base);
+url.pathname = `/${name}`;
+const gateway = await createGateway({
+  config: loadConfig({
+    DATABASE_URL: url.toString(),
+    DATABASE_POOL_MAX: String(POOL_MAX),
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    ADMIN_API_TOKEN: 'bench-token-0123456789abcdef',
+    AGENT_GATEWAY_WEBHOOK_SECRET: SECRET,
+    AGENT_GATEWAY_INGEST_CONNECTOR_RATE_LIMIT_MAX: '10000000',
+    AGENT_GATEWAY_AUTO_COMPACT_TRIGGER: '0',
+  }),
+  // Logs are produced (the production default level) and thrown away.
+  logStream: new Writable({ write: (_c, _e, done) => done() }),
+});
+debug('gateway started');
+let loopClient: pg.PoolClient | undefined;
+const raw = new pg.Pool({ connectionString: url.toString(), max: POOL_MAX });
+try {
+  const address = await gateway.listen();
+  await raw.query('create table bench_raw (id text primary key, body jsonb not null)');
+  loopClient = await raw.connect();
+  const rowBody = JSON.stringify({ text: 'bench message', n: 1 });
+
+  const http = new Pool(address, { connections: CONCURRENCY, pipelining: 1 });
+  let runId = 0;
+  const ingestRun = (total: number) => {
+    const tag = `r${++runId}`;
+    return measure(total, CONCURRENCY, async (i) => {
+      const body = JSON.stringify({
+        connectorId: 'bench',
+        eventId: `${tag}-${i}`,
+        channel: 'bench',
+        externalSessionId: `room-${i % SESSIONS}`,
+        fromRole: 'observer',
+        type: 'note',
+        payload: { text: "bench message — it's <fast> & 🚀", n: i },
+      });
+      const ts = String(Math.floor(Date.now() / 1000));
+      const signature = `v1=${createHmac('sha256', SECRET).update(`${ts}.${body}`).digest('hex')}`;
+      const res = await http.request({
+        method: 'POST',
+        path: '/api/agent-gateway/adapters/ingest',
+        headers: {
+          'content-type': 'application/json',
+          'x-gateway-timestamp': ts,
+          'x-gateway-signature': signature,
+        },
+        body,
+      });
+      const answer = await res.body.text();
+      if (res.statusCode !== 201)
+        throw new Error(`ingest answered ${res.statusCode}: ${answer.slice(0, 300)}`);
+    });
+  };
+  let rawSeq = 0;
+  const loopRun = (total: number) =>
+    measure(total, 1, async () => {
+      await loopClient!.query('insert into bench_raw (id, body) values ($1, $2)', [`l${++rawSeq}`, rowBody]);
+    });
+  const poolRun = (total: number) =>
+    measure(total, CONCURRENCY, async () => {
+      await raw.query('insert into bench_raw (id, body) values ($1, $2)', [`p${++rawSeq}`, rowBody]);
+    });
+
+  // Warm-up (JIT, connections, first sessions) outside the measurement.
+  await ingestRun(Math.min(500, REQUESTS));
+  await loopRun(300);
+  await poolRun(300);
+
+  // Interleave the three so drift on a shared machine hits all of them.
+  const results = { ingest: [] as Run[], loop: [] as Run[], pool: [] as Run[] };
+  for (let round = 0; round < 2; round++) {
+    results.loop.push(await loopRun(REQUESTS / 2));
+    results.ingest.push(await ingestRun(REQUESTS / 2));
+    results.pool.push(await poolRun(REQUESTS / 2));
+  }
+  const combine = (runs: Run[]): Run => ({
+    perSec: runs.reduce((n, r) => n + r.perSec, 0) / runs.length,
+    p50: Math.max(...runs.map((r) => r.p50)),
+    p99: Math.max(...runs.map((r) => r.p99)),
+  });
+  const ingest = combine(results.ingest);
+  const loop = combine(results.loop);
+  const pool = combine(results.pool);
+  await http.close();
+
+  const lines = [
+    `bench:ingest — ${REQUESTS} signed requests, ${CONCURRENCY} in flight, ${SESSIONS} sessions, pool ${POOL_MAX}, PostgreSQL`,
+    `  signed ingest (HTTP, 201)       ${fmt(ingest)}`,
+    `  raw INSERT loop (1 connection)  ${fmt(loop)}`,
+    `  raw INSERT, ${CONCURRENCY} in flight (pool) ${fmt(pool)}`,
+    `  ratio ingest / INSERT loop: ${(ingest.perSec / loop.perSec).toFixed(2)}×  (target ≥ 0.6×)`,
+    `  ratio ingest / pooled INSERT: ${(ingest.perSec / pool.perSec).toFixed(2)}×`,
+    `  ingest p99: ${ingest.p99.toFixed(2)} ms  (target < 20 ms)`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+} catch (error) {
+  process.stderr.write(`bench failed: ${(error as Error).stack}\n`);
+  process.exitCode = 1;
+} finally {
+  const step = (what: string) => process.env.BENCH_DEBUG && process.stderr.write(`${what}\n`);
+  step('closing raw pool');
+  loopClient?.release();
+  await raw.end();
+  step('closing gateway');
+  await gateway.close();
+  step('dropping database');
+  await admin.query(`drop database if exists ${name} with (force)`);
+  await admin.end();
+  step('done');
+}
+process.exit(process.exitCode ?? 0);
