@@ -3,7 +3,8 @@ import { type ChatCompletion, completionBody, plainMessages } from '../providers
 import { badResponse } from '../providers/failure-classification.js';
 import type { CallSignal, ProviderFailure } from '../providers/provider.js';
 import type { AiRuntime } from '../runtime/ai-runtime.js';
-import type { AttemptContext, ChainOutcome, RunAttempt } from '../runtime/chain-runner.js';
+import type { AttemptContext, ChainOutcome } from '../runtime/chain-plan.js';
+import type { RunAttempt } from '../runtime/chain-runner.js';
 import type { ChatInput } from './chat-request.js';
 import { listModels, resolveModelRoutes } from './model-routes.js';
 import { type OpenedStream, openStreamAttempt, relayStream, type StreamSink } from './stream-relay.js';

@@ -1,7 +1,7 @@
 import type { ChatCall, ChatChunk, ChatCompletion, ChatStream } from '../providers/chat-completion.js';
 import { badResponse } from '../providers/failure-classification.js';
 import { ProviderFailure } from '../providers/provider.js';
-import type { AttemptAnswer, AttemptContext } from '../runtime/chain-runner.js';
+import type { AttemptAnswer, AttemptContext } from '../runtime/chain-plan.js';
 import type { Clock } from '../runtime/clock.js';
 
 /** A stream that produced its first content chunk: nothing has been sent to the client yet. */

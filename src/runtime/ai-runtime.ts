@@ -3,16 +3,8 @@ import type { DeterministicScript } from '../providers/deterministic/determinist
 import type { ProviderAdapter, ProviderKind } from '../providers/provider.js';
 import { createProviderRegistry } from '../providers/provider-registry.js';
 import { UpstreamClient } from '../providers/upstream-client.js';
-import {
-  type AttemptAnswer,
-  type AttemptContext,
-  type ChainOutcome,
-  type ChainPlan,
-  ChainRunner,
-  type RoleRunResult,
-  type RunAttempt,
-  type RunRoleRequest,
-} from './chain-runner.js';
+import type { AttemptAnswer, AttemptContext, ChainOutcome, ChainPlan } from './chain-plan.js';
+import { ChainRunner, type RoleRunResult, type RunAttempt, type RunRoleRequest } from './chain-runner.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { type CircuitStore, MemoryCircuitStore } from './circuit-store.js';
 import { type Clock, systemClock } from './clock.js';
