@@ -102,7 +102,12 @@ export async function openStreamAttempt(
   let watchdog: IdleWatchdog | null = null;
   if (adapter.chatStream) {
     watchdog = new IdleWatchdog(clock, idleMs, () => stream?.close(stalled(target.provider, idleMs)));
-    stream = await adapter.chatStream(target, { ...call, signal, onBytes: watchdog.touch });
+    stream = await adapter.chatStream(target, {
+      role: call.role,
+      request: call.request,
+      signal,
+      onBytes: watchdog.touch,
+    });
     watchdog.start();
   } else {
     stream = completionAsStream(await completeOnce(context));

@@ -205,7 +205,13 @@ export class ChainRunner {
             );
             let once = false;
             return {
-              answer: { ...answer, provider: provider.id, profile: profile.name, mode },
+              answer: {
+                value: answer.value,
+                model: answer.model,
+                provider: provider.id,
+                profile: profile.name,
+                mode,
+              },
               attempts,
               latencyMs: Math.round(clock.now() - start),
               deadlineExceeded: false,
