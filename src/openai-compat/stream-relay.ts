@@ -146,7 +146,13 @@ export async function relayStream(
   const send = async (chunk: ChatChunk) => {
     if (chunk.finishReason) finished = true;
     if (chunk.usage && !includeUsage && (chunk.json.choices as unknown[] | undefined)?.length === 0) return;
-    await sink.write(chunk);
+    const draining = sink.write(chunk);
+    if (!draining) return;
+    // A slow client is not a stalled upstream: the idle limit pauses while we wait for the client to drain.
+    watchdog?.stop();
+    await draining;
+    watchdog?.touch();
+    watchdog?.start();
   };
   try {
     for (const chunk of opened.prelude) await send(chunk);
