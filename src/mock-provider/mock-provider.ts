@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { presentedKey, promptOf, route } from './mock-requests.js';
 import {
   type Dialect,
   errorBody,
@@ -8,8 +9,15 @@ import {
   geminiBlockedBody,
   streamEncoder,
   successBody,
+  withFinish,
 } from './mock-responses.js';
-import { errorStatus, type MockBehaviour, type MockScript, resolveBehaviour } from './mock-script.js';
+import {
+  errorStatus,
+  type MockBehaviour,
+  type MockScript,
+  outcomeOf,
+  resolveBehaviour,
+} from './mock-script.js';
 
 export interface MockProviderOptions {
   port?: number;
@@ -59,47 +67,6 @@ export interface MockProvider {
   /** The requests for one model, in order. */
   seen(model: string): MockRequestRecord[];
   close(): Promise<void>;
-}
-
-function route(
-  method: string | undefined,
-  path: string,
-): { dialect: Dialect; model?: string; stream?: boolean } | undefined {
-  if (method !== 'POST') return undefined;
-  if (/\/chat\/completions$/.test(path)) return { dialect: 'openai' };
-  if (/\/messages$/.test(path)) return { dialect: 'anthropic' };
-  const gemini = /\/models\/([^/:]+):generateContent$/.exec(path);
-  if (gemini) return { dialect: 'gemini', model: decodeURIComponent(gemini[1] ?? '') };
-  const geminiStream = /\/models\/([^/:]+):streamGenerateContent$/.exec(path);
-  if (geminiStream)
-    return { dialect: 'gemini', model: decodeURIComponent(geminiStream[1] ?? ''), stream: true };
-  if (/\/generic$/.test(path)) return { dialect: 'generic' };
-  return undefined;
-}
-
-function promptOf(dialect: Dialect, body: Record<string, unknown>): string {
-  if (dialect === 'gemini') {
-    const contents = body.contents as { parts?: { text?: string }[] }[] | undefined;
-    return (
-      contents
-        ?.at(-1)
-        ?.parts?.map((p) => p.text ?? '')
-        .join('') ?? ''
-    );
-  }
-  if (dialect === 'generic' && typeof body.input === 'string') return body.input;
-  const messages = (dialect === 'generic' ? body.input : body.messages) as
-    | { content?: unknown }[]
-    | undefined;
-  const content = messages?.at(-1)?.content;
-  return typeof content === 'string' ? content : JSON.stringify(content ?? '');
-}
-
-function presentedKey(req: IncomingMessage): string | undefined {
-  const auth = req.headers.authorization;
-  if (typeof auth === 'string' && auth.startsWith('Bearer ')) return auth.slice(7);
-  const key = req.headers['x-api-key'] ?? req.headers['x-goog-api-key'];
-  return typeof key === 'string' ? key : undefined;
 }
 
 /**
@@ -298,24 +265,6 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
       });
     },
   };
-}
-
-/** A short label of what a behaviour does, for the request log. */
-function outcomeOf(b: MockBehaviour): string {
-  const status = errorStatus(b);
-  if (b.fault) return b.fault;
-  if (status !== undefined && status >= 300) return `status ${status}`;
-  if (b.streamCutAfter !== undefined) return 'stream-cut';
-  if (b.stallAfter !== undefined) return 'stall';
-  if (b.malformedChunkAt !== undefined) return 'malformed-chunk';
-  if (b.omitDone) return 'no-done';
-  return 'ok';
-}
-
-function withFinish(body: unknown, finish: string): unknown {
-  const choice = (body as { choices: { finish_reason: string }[] }).choices[0];
-  if (choice) choice.finish_reason = finish;
-  return body;
 }
 
 function sendJson(

@@ -258,3 +258,10 @@ export function streamEncoder(
     end: (omitDone) => (omitDone ? '' : sse('[DONE]')),
   };
 }
+
+/** A success body with another finish_reason (e.g. `content_filter`). */
+export function withFinish(body: unknown, finish: string): unknown {
+  const choice = (body as { choices: { finish_reason: string }[] }).choices[0];
+  if (choice) choice.finish_reason = finish;
+  return body;
+}

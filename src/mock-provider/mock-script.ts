@@ -147,3 +147,15 @@ export function errorStatus(behaviour: MockBehaviour): number | undefined {
       return undefined;
   }
 }
+
+/** A short label of what a behaviour does, for the request log. */
+export function outcomeOf(b: MockBehaviour): string {
+  const status = errorStatus(b);
+  if (b.fault) return b.fault;
+  if (status !== undefined && status >= 300) return `status ${status}`;
+  if (b.streamCutAfter !== undefined) return 'stream-cut';
+  if (b.stallAfter !== undefined) return 'stall';
+  if (b.malformedChunkAt !== undefined) return 'malformed-chunk';
+  if (b.omitDone) return 'no-done';
+  return 'ok';
+}

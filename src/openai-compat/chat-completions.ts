@@ -1,9 +1,10 @@
 import { AppError } from '../errors/app-error.js';
 import { type ChatCompletion, completionBody, plainMessages } from '../providers/chat-completion.js';
 import { badResponse } from '../providers/failure-classification.js';
-import type { CallSignal, ProviderFailure } from '../providers/provider.js';
+import type { CallSignal, ProviderCall, ProviderFailure } from '../providers/provider.js';
 import type { AiRuntime } from '../runtime/ai-runtime.js';
-import type { AttemptContext, ChainOutcome, RunAttempt } from '../runtime/chain-runner.js';
+import type { AttemptContext, ChainOutcome } from '../runtime/chain-plan.js';
+import type { RunAttempt } from '../runtime/chain-runner.js';
 import type { ChatInput } from './chat-request.js';
 import { listModels, resolveModelRoutes } from './model-routes.js';
 import { type OpenedStream, openStreamAttempt, relayStream, type StreamSink } from './stream-relay.js';
@@ -140,12 +141,9 @@ export class ChatCompletions {
     if (adapter.chat) return adapter.chat(target, { role, request: input.request, signal });
     const params = input.request.params;
     const maxTokens = params.max_completion_tokens ?? params.max_tokens;
-    const reply = await adapter.complete(target, {
-      role,
-      messages: plainMessages(input.request.messages),
-      signal,
-      ...(typeof maxTokens === 'number' ? { maxOutputTokens: maxTokens } : {}),
-    });
+    const call: ProviderCall = { role, messages: plainMessages(input.request.messages), signal };
+    if (typeof maxTokens === 'number') call.maxOutputTokens = maxTokens;
+    const reply = await adapter.complete(target, call);
     if (reply.output.trim() === '') throw badResponse(target.provider, 'empty output');
     const message = { role: 'assistant', content: reply.output };
     return {

@@ -1,5 +1,5 @@
 import { AppError } from '../errors/app-error.js';
-import type { RunRoute } from '../runtime/chain-runner.js';
+import type { RunRoute } from '../runtime/chain-plan.js';
 import { isRole, type Role, roles } from '../runtime/roles.js';
 import type { RuntimeDefinition } from '../runtime/runtime-config.js';
 

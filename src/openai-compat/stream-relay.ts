@@ -1,7 +1,7 @@
 import type { ChatCall, ChatChunk, ChatCompletion, ChatStream } from '../providers/chat-completion.js';
 import { badResponse } from '../providers/failure-classification.js';
 import { ProviderFailure } from '../providers/provider.js';
-import type { AttemptAnswer, AttemptContext } from '../runtime/chain-runner.js';
+import type { AttemptAnswer, AttemptContext } from '../runtime/chain-plan.js';
 import type { Clock } from '../runtime/clock.js';
 
 /** A stream that produced its first content chunk: nothing has been sent to the client yet. */
@@ -102,7 +102,12 @@ export async function openStreamAttempt(
   let watchdog: IdleWatchdog | null = null;
   if (adapter.chatStream) {
     watchdog = new IdleWatchdog(clock, idleMs, () => stream?.close(stalled(target.provider, idleMs)));
-    stream = await adapter.chatStream(target, { ...call, signal, onBytes: watchdog.touch });
+    stream = await adapter.chatStream(target, {
+      role: call.role,
+      request: call.request,
+      signal,
+      onBytes: watchdog.touch,
+    });
     watchdog.start();
   } else {
     stream = completionAsStream(await completeOnce(context));
@@ -141,7 +146,13 @@ export async function relayStream(
   const send = async (chunk: ChatChunk) => {
     if (chunk.finishReason) finished = true;
     if (chunk.usage && !includeUsage && (chunk.json.choices as unknown[] | undefined)?.length === 0) return;
-    await sink.write(chunk);
+    const draining = sink.write(chunk);
+    if (!draining) return;
+    // A slow client is not a stalled upstream: the idle limit pauses while we wait for the client to drain.
+    watchdog?.stop();
+    await draining;
+    watchdog?.touch();
+    watchdog?.start();
   };
   try {
     for (const chunk of opened.prelude) await send(chunk);

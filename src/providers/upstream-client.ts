@@ -62,7 +62,7 @@ export class UpstreamClient {
       const res = await target.pool.request({
         method: 'POST',
         path: target.path,
-        headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+        headers: Object.assign({ 'content-type': 'application/json', accept: 'application/json' }, headers),
         body: JSON.stringify(body),
         signal,
       });
@@ -97,7 +97,7 @@ export class UpstreamClient {
       const res = await target.pool.request({
         method: 'POST',
         path: target.path,
-        headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
+        headers: Object.assign({ 'content-type': 'application/json', accept: 'text/event-stream' }, headers),
         body: JSON.stringify(body),
         signal,
       });

@@ -3,12 +3,9 @@ import type { DeterministicScript } from '../providers/deterministic/determinist
 import type { ProviderAdapter, ProviderKind } from '../providers/provider.js';
 import { createProviderRegistry } from '../providers/provider-registry.js';
 import { UpstreamClient } from '../providers/upstream-client.js';
+import type { AttemptAnswer, AttemptContext, ChainOutcome, ChainPlan } from './chain-plan.js';
 import {
-  type AttemptAnswer,
-  type AttemptContext,
   type AttemptHookContext,
-  type ChainOutcome,
-  type ChainPlan,
   ChainRunner,
   type RoleRunResult,
   type RunAttempt,

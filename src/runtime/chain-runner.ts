@@ -1,6 +1,4 @@
 import {
-  type AttemptSignal,
-  type CallSignal,
   type ChatMessage,
   type ProviderAdapter,
   type ProviderErrorCode,
@@ -8,16 +6,16 @@ import {
   type ProviderKind,
   type ProviderMode,
   type ProviderReply,
-  type ProviderTarget,
   type TokenUsage,
 } from '../providers/provider.js';
 import { attemptRecord, failedResult, toFailure } from './attempt-records.js';
 import { withAttemptTimeout } from './attempt-timeout.js';
+import type { AttemptAnswer, AttemptContext, ChainOutcome, ChainPlan, RunRoute } from './chain-plan.js';
 import type { CircuitGate } from './circuit-breaker.js';
 import type { Clock } from './clock.js';
 import type { Role } from './roles.js';
 import { attemptTarget, backoffMs, isRetryable, simulatedFailure } from './run-policy.js';
-import type { ProviderDefinition, RuntimeDefinition } from './runtime-config.js';
+import type { RuntimeDefinition } from './runtime-config.js';
 
 /** One try of one (provider, profile), exactly as SPEC §4 records it (plus `mode` and the provider's reason). */
 export interface RunAttempt {
@@ -84,6 +82,10 @@ export interface AttemptHookContext {
   dryRun: boolean;
 }
 
+// Shared, frozen: the hook context costs no allocation per attempt.
+const liveHook: AttemptHookContext = Object.freeze({ dryRun: false });
+const dryRunHook: AttemptHookContext = Object.freeze({ dryRun: true });
+
 export interface ChainRunnerDeps {
   definition: RuntimeDefinition;
   adapters: Readonly<Record<ProviderKind, ProviderAdapter>>;
@@ -92,55 +94,6 @@ export interface ChainRunnerDeps {
   random: () => number;
   /** Called after every attempt (metrics hook); `role` is null for /v1 calls that name no role. Must not throw. */
   onAttempt?: (role: Role | null, attempt: RunAttempt, context: AttemptHookContext) => void;
-}
-
-/** One entry of a run plan: a provider, and for the /v1 default upstream the model to ask it for. */
-export interface RunRoute {
-  provider: ProviderDefinition;
-  /** Replaces the profile's model (the /v1 default upstream serves any model name). */
-  model?: string;
-  /** Circuit key base instead of the provider id (one circuit per default-upstream model). */
-  circuitId?: string;
-}
-
-/** A run over explicit routes: what `runRole` and `/v1/chat/completions` both execute. */
-export interface ChainPlan {
-  /** The role (deterministic prefixes, metrics), or null for a /v1 call that names no role. */
-  role: Role | null;
-  routes: readonly RunRoute[];
-  /** Per-attempt limit; a streaming call passes its time-to-first-token limit here. */
-  attemptTimeoutMs?: number;
-  deadlineMs?: number;
-  /** Cancels the run (client went away); the cheap AttemptSignal is accepted too (/v1 makes one per request). */
-  signal?: CallSignal;
-}
-
-/** What one attempt gets: the resolved route, the adapter to call and the signal that aborts its socket. */
-export interface AttemptContext {
-  target: ProviderTarget;
-  mode: ProviderMode;
-  adapter: ProviderAdapter;
-  signal: AttemptSignal;
-}
-
-/** An attempt's answer and the model that produced it. */
-export interface AttemptAnswer<T> {
-  value: T;
-  model: string;
-}
-
-export interface ChainOutcome<T> {
-  /** The answering route, or null when no route answered. */
-  answer: (AttemptAnswer<T> & { provider: string; profile: string; mode: ProviderMode }) | null;
-  /** Every attempt so far; the answering one is added by `settle`. */
-  attempts: RunAttempt[];
-  latencyMs: number;
-  deadlineExceeded: boolean;
-  /**
-   * Records the answering attempt and updates its circuit, once: at once for a complete answer; for a stream, when
-   * it ends, with the failure if it broke after its first token (the client already has part of the answer).
-   */
-  settle(failure?: ProviderFailure): Promise<void>;
 }
 
 const settled = async () => undefined;
@@ -263,7 +216,13 @@ export class ChainRunner {
             );
             let once = false;
             return {
-              answer: { ...answer, provider: provider.id, profile: profile.name, mode },
+              answer: {
+                value: answer.value,
+                model: answer.model,
+                provider: provider.id,
+                profile: profile.name,
+                mode,
+              },
               attempts,
               latencyMs: Math.round(clock.now() - start),
               deadlineExceeded: false,
@@ -321,6 +280,6 @@ export class ChainRunner {
     attempt: RunAttempt,
   ): void {
     attempts.push(attempt);
-    this.deps.onAttempt?.(role, attempt, { dryRun: overrides.dryRun === true });
+    this.deps.onAttempt?.(role, attempt, overrides.dryRun === true ? dryRunHook : liveHook);
   }
 }

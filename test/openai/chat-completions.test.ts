@@ -27,6 +27,7 @@ beforeAll(async () => {
         'err-once': [{ status: 500 }, {}],
         'down-503': { status: 503 },
         'down-503-b': { status: 503 },
+        'down-503-c': { status: 503 },
         'reset-model': { fault: 'reset' },
         'hang-model': { fault: 'hang' },
         'hang-stream': { fault: 'hang' },
@@ -102,6 +103,7 @@ async function stream(model: string, extra: Record<string, unknown> = {}) {
     models: [...models],
     error,
     provider: response.headers.get('x-agw-provider'),
+    attempts: Number(response.headers.get('x-agw-attempts')),
   };
 }
 
@@ -248,6 +250,7 @@ describe('/v1 streaming: failover until the first token, honest endings after it
     const res = await stream('slow-first', { fallbacks: ['backup-d'] });
     expect(res.error).toBeUndefined();
     expect(res.models).toEqual(['backup-d']);
+    expect(res.attempts).toBe(2);
     expect(res.text).toBe('Mock answer from backup-d: hello gateway');
     expect(mock.seen('slow-first')).toHaveLength(1);
     await expect.poll(() => mock.seen('slow-first')[0]?.clientAborted).toBe(true);
@@ -308,6 +311,14 @@ describe('/v1 streaming: failover until the first token, honest endings after it
     const error = await failure(stream('filtered-stream'));
     expect(error).toMatchObject({ status: 400, code: 'AI_PROVIDER_BAD_REQUEST' });
     expect(error.error).toMatchObject({ reason: 'content_policy' });
+  });
+
+  it('every route failing before the first token is a plain JSON error with the classified status', async () => {
+    const error = await failure(stream('rl-always'));
+    expect(error).toMatchObject({ status: 503, code: 'AI_PROVIDER_UNAVAILABLE' }); // its circuit is still open
+    const down = await failure(stream('down-503-c'));
+    expect(down).toMatchObject({ status: 503, code: 'AI_PROVIDER_UNAVAILABLE' });
+    expect(mock.seen('down-503-c').map((r) => r.stream)).toEqual([true, true]);
   });
 
   it('context length while streaming: the error is a plain 400 (nothing was sent yet)', async () => {
