@@ -368,6 +368,18 @@ describe('signed ingest endpoint', () => {
     expect(delta('own', 'rejected', 'AGENT_GATEWAY_INGEST_SIGNATURE_INVALID')).toBe(1);
     expect(delta('_unknown', 'rejected', 'AGENT_GATEWAY_INGEST_SIGNATURE_INVALID')).toBe(3);
     expect(after.some((r) => r.connectorId.startsWith('random-'))).toBe(false);
+
+    // The size cap refuses before the pipeline runs; the refusal is still counted.
+    await signedIngest(
+      t,
+      { connectorId: 'own', eventId: 'huge', payload: { text: 'x'.repeat(9000) } },
+      { secret: OWN },
+    );
+    await t.gateway.ingest.flushCounters();
+    const capped = await ingestCountsSince(t.db.database.orm, 1);
+    const tooLarge = (rows: typeof after) =>
+      rows.filter((r) => r.code === 'PAYLOAD_TOO_LARGE').reduce((n, r) => n + r.count, 0);
+    expect(tooLarge(capped) - tooLarge(after)).toBe(1);
   });
 
   it('an unauthenticated request writes nothing but the counter', async () => {
