@@ -409,21 +409,20 @@ describe('strict connector profiles (runbook Notes) and the allow-list', () => {
   let strict: TestGateway;
   let allowList: TestGateway;
   beforeAll(async () => {
-    [strict, allowList] = await Promise.all([
-      startTestGateway({
-        env: {
-          AGENT_GATEWAY_WEBHOOK_SECRET: GLOBAL,
-          AGENT_GATEWAY_INGEST_CONNECTOR_PROFILES: exampleProfiles,
-          AGENT_GATEWAY_INGEST_ENFORCE_CONNECTOR_PROFILE: 'true',
-        },
-      }),
-      startTestGateway({
-        env: {
-          AGENT_GATEWAY_INGEST_ALLOWED_CONNECTORS: 'slack_main, discord_main',
-          AGENT_GATEWAY_INGEST_CONNECTOR_SECRETS: JSON.stringify({ slack_main: OWN }),
-        },
-      }),
-    ]);
+    // One at a time: two gateways starting at once on a loaded 2-core machine can exceed Fastify's plugin timeout.
+    strict = await startTestGateway({
+      env: {
+        AGENT_GATEWAY_WEBHOOK_SECRET: GLOBAL,
+        AGENT_GATEWAY_INGEST_CONNECTOR_PROFILES: exampleProfiles,
+        AGENT_GATEWAY_INGEST_ENFORCE_CONNECTOR_PROFILE: 'true',
+      },
+    });
+    allowList = await startTestGateway({
+      env: {
+        AGENT_GATEWAY_INGEST_ALLOWED_CONNECTORS: 'slack_main, discord_main',
+        AGENT_GATEWAY_INGEST_CONNECTOR_SECRETS: JSON.stringify({ slack_main: OWN }),
+      },
+    });
   });
   afterAll(async () => {
     await Promise.all([strict?.close(), allowList?.close()]);
