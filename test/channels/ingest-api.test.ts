@@ -368,6 +368,18 @@ describe('signed ingest endpoint', () => {
     expect(delta('own', 'rejected', 'AGENT_GATEWAY_INGEST_SIGNATURE_INVALID')).toBe(1);
     expect(delta('_unknown', 'rejected', 'AGENT_GATEWAY_INGEST_SIGNATURE_INVALID')).toBe(3);
     expect(after.some((r) => r.connectorId.startsWith('random-'))).toBe(false);
+
+    // The size cap refuses before the pipeline runs; the refusal is still counted.
+    await signedIngest(
+      t,
+      { connectorId: 'own', eventId: 'huge', payload: { text: 'x'.repeat(9000) } },
+      { secret: OWN },
+    );
+    await t.gateway.ingest.flushCounters();
+    const capped = await ingestCountsSince(t.db.database.orm, 1);
+    const tooLarge = (rows: typeof after) =>
+      rows.filter((r) => r.code === 'PAYLOAD_TOO_LARGE').reduce((n, r) => n + r.count, 0);
+    expect(tooLarge(capped) - tooLarge(after)).toBe(1);
   });
 
   it('an unauthenticated request writes nothing but the counter', async () => {
@@ -397,21 +409,20 @@ describe('strict connector profiles (runbook Notes) and the allow-list', () => {
   let strict: TestGateway;
   let allowList: TestGateway;
   beforeAll(async () => {
-    [strict, allowList] = await Promise.all([
-      startTestGateway({
-        env: {
-          AGENT_GATEWAY_WEBHOOK_SECRET: GLOBAL,
-          AGENT_GATEWAY_INGEST_CONNECTOR_PROFILES: exampleProfiles,
-          AGENT_GATEWAY_INGEST_ENFORCE_CONNECTOR_PROFILE: 'true',
-        },
-      }),
-      startTestGateway({
-        env: {
-          AGENT_GATEWAY_INGEST_ALLOWED_CONNECTORS: 'slack_main, discord_main',
-          AGENT_GATEWAY_INGEST_CONNECTOR_SECRETS: JSON.stringify({ slack_main: OWN }),
-        },
-      }),
-    ]);
+    // One at a time: two gateways starting at once on a loaded 2-core machine can exceed Fastify's plugin timeout.
+    strict = await startTestGateway({
+      env: {
+        AGENT_GATEWAY_WEBHOOK_SECRET: GLOBAL,
+        AGENT_GATEWAY_INGEST_CONNECTOR_PROFILES: exampleProfiles,
+        AGENT_GATEWAY_INGEST_ENFORCE_CONNECTOR_PROFILE: 'true',
+      },
+    });
+    allowList = await startTestGateway({
+      env: {
+        AGENT_GATEWAY_INGEST_ALLOWED_CONNECTORS: 'slack_main, discord_main',
+        AGENT_GATEWAY_INGEST_CONNECTOR_SECRETS: JSON.stringify({ slack_main: OWN }),
+      },
+    });
   });
   afterAll(async () => {
     await Promise.all([strict?.close(), allowList?.close()]);

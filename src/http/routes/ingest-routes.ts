@@ -1,6 +1,7 @@
 import type { ChannelWebhooks } from '../../channels/channel-webhooks.js';
 import type { IngestPipeline } from '../../channels/ingest-pipeline.js';
 import type { Platform } from '../../config/ingest-settings.js';
+import { toAppError } from '../error-handler.js';
 import type { AppServer } from '../server.js';
 
 export interface IngestRouteDeps {
@@ -20,6 +21,11 @@ const platforms: Platform[] = ['telegram', 'slack', 'discord'];
 export async function registerIngestRoutes(app: AppServer, deps: IngestRouteDeps): Promise<void> {
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
+    // Refused before any handler runs (size cap, unreadable body): still counted, under the bounded `_unknown` key.
+    scope.addHook('onError', async (request, _reply, error) => {
+      if (request.rawBody === undefined && (error as { code?: string }).code?.startsWith('FST_ERR_CTP_'))
+        deps.pipeline.countRejection(undefined, false, toAppError(error, request));
+    });
     scope.addContentTypeParser(
       '*',
       { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes },
