@@ -38,6 +38,11 @@ export interface StepRecord {
 
 type Row = Record<string, unknown>;
 
+/** A json/jsonb value built in SQL: parsed by `pg`, but text on drivers that leave json unparsed. */
+function jsonColumn(value: unknown): unknown {
+  return typeof value === 'string' ? JSON.parse(value) : value;
+}
+
 function runFromRow(row: Row): RunRecord {
   return {
     id: row.id as string,
@@ -181,11 +186,10 @@ export async function claimRun(
            from orchestration_steps s where s.run_id = r.id) as steps_json`,
   );
   if (!row) return undefined;
-  const parse = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value);
   return {
     run: runFromRow(row),
-    draft: (parse(row.draft_json) as ClaimedRun['draft']) ?? null,
-    steps: parse(row.steps_json) as StepRecord[],
+    draft: (jsonColumn(row.draft_json) as ClaimedRun['draft']) ?? null,
+    steps: jsonColumn(row.steps_json) as StepRecord[],
   };
 }
 
@@ -374,9 +378,7 @@ export async function commitRunBatch(executor: Executor, commits: RunCommit[]): 
   );
   return rows.map((row) => ({
     applied: row.applied === true,
-    sessionRow: (typeof row.session_row === 'string'
-      ? JSON.parse(row.session_row)
-      : row.session_row) as Row | null,
+    sessionRow: jsonColumn(row.session_row) as Row | null,
     lastSeq: row.last_seq === null || row.last_seq === undefined ? null : Number(row.last_seq),
   }));
 }
@@ -453,7 +455,7 @@ export async function startRunInNewSession(
   );
   if (!row) return undefined;
   return {
-    sessionRow: (typeof row.session_row === 'string' ? JSON.parse(row.session_row) : row.session_row) as Row,
+    sessionRow: jsonColumn(row.session_row) as Row,
     revision: Number(row.revision),
   };
 }

@@ -1,8 +1,8 @@
 import type { Database } from '../db/database.js';
 import {
   compactionsByHour,
-  counterUsage,
   databaseNow,
+  providerUsage,
   type SessionGroup,
   sessionGroups,
   sumCounts,
@@ -153,7 +153,7 @@ export class TelemetryService {
     const [now, groups, providers, trend, ingestConnectors] = await Promise.all([
       databaseNow(database.orm),
       sessionGroups(database.orm, query, staleMinutes),
-      counterUsage(database.orm, query, 'provider', query.limit),
+      providerUsage(database.orm, query, query.limit),
       compactionsByHour(database.orm, query),
       this.ingest.connectors(query, query.limit),
     ]);
@@ -223,7 +223,7 @@ export class TelemetryService {
       },
       health: { level: worstLevel(Object.values(health)), ...health },
       thresholds: telemetryThresholds,
-      providerUsage: providers.map((p) => ({ provider: p.key, events: p.count, sessions: p.sessions })),
+      providerUsage: providers,
       channelUsage,
       adapters: adapterSnapshot(groups),
       ingestConnectors,

@@ -148,21 +148,20 @@ export async function sessionGroups(
   });
 }
 
-/** Sums of one counter dimension over the window's sessions, with how many sessions have each key. */
-export async function counterUsage(
+/** Events answered per provider over the window's sessions (the provider counters), with how many sessions. */
+export async function providerUsage(
   executor: Executor,
   filters: TelemetryFilters,
-  dimension: 'provider',
   limit: number,
-): Promise<{ key: string; count: number; sessions: number }[]> {
+): Promise<{ provider: string; events: number; sessions: number }[]> {
   const rows = await queryRows<{ key: string; count: number; sessions: number }>(
     executor,
     sql`select c.key, sum(c.count)::bigint as count, count(*)::int as sessions
         from session_counters c join sessions s on s.id = c.session_id
-        where c.dimension = ${dimension} and ${sessionScope(filters)}
+        where c.dimension = 'provider' and ${sessionScope(filters)}
         group by c.key order by count desc, c.key limit ${limit}`,
   );
-  return rows.map((r) => ({ key: r.key, count: Number(r.count), sessions: Number(r.sessions) }));
+  return rows.map((r) => ({ provider: r.key, events: Number(r.count), sessions: Number(r.sessions) }));
 }
 
 /** Compactions per UTC hour of the window (from the compaction roll-up rows), for the window's sessions. */
