@@ -7,24 +7,19 @@
  * Each ingest request verifies an HMAC, validates, resolves the session and commits {dedup row, session, event,
  * counters} in one transaction. Targets: ≥ 0.6× the loop's rate and p99 < 20 ms.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { createGateway } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
+import { createBenchDatabase, pct } from './bench-support.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 4000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const POOL_MAX = Number(process.env.BENCH_POOL_MAX ?? 10);
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 50);
 const SECRET = 'bench-ingest-secret-0123456789abcdef';
-const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-function pct(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
 
 interface Run {
   perSec: number;
@@ -54,17 +49,12 @@ const fmt = (r: Run) =>
   `${r.perSec.toFixed(0).padStart(6)} /s   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms`;
 
 const debug = (what: string) => process.env.BENCH_DEBUG && process.stderr.write(`${what}\n`);
-const name = `agw_bench_${randomBytes(4).toString('hex')}`;
-const admin = new pg.Client({ connectionString: base });
-await admin.connect();
 debug('creating database');
-await admin.query(`create database ${name}`);
+const bench = await createBenchDatabase();
 debug('starting gateway');
-const url = new URL(base);
-url.pathname = `/${name}`;
 const gateway = await createGateway({
   config: loadConfig({
-    DATABASE_URL: url.toString(),
+    DATABASE_URL: bench.url,
     DATABASE_POOL_MAX: String(POOL_MAX),
     HOST: '127.0.0.1',
     PORT: '0',
@@ -79,7 +69,7 @@ const gateway = await createGateway({
 });
 debug('gateway started');
 let loopClient: pg.PoolClient | undefined;
-const raw = new pg.Pool({ connectionString: url.toString(), max: POOL_MAX });
+const raw = new pg.Pool({ connectionString: bench.url, max: POOL_MAX });
 try {
   const address = await gateway.listen();
   await raw.query('create table bench_raw (id text primary key, body jsonb not null)');
@@ -170,8 +160,7 @@ try {
   step('closing gateway');
   await gateway.close();
   step('dropping database');
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.end();
+  await bench.drop();
   step('done');
 }
 process.exit(process.exitCode ?? 0);

@@ -3,33 +3,21 @@
  * PostgreSQL (DATABASE_URL, default the local test server; a fresh database is created and dropped). Prints total wall
  * time against the ideal (3 × 100 ms, all parallel) and per-step overhead (step event gap minus provider latency).
  */
-import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import pg from 'pg';
 import { createGateway } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { queryRows } from '../src/db/database.js';
 import { startMockProvider } from '../src/mock-provider/mock-provider.js';
+import { createBenchDatabase, pct } from './bench-support.js';
 
 const CYCLES = Number(process.env.BENCH_CYCLES ?? 200);
 const LATENCY_MS = 100;
-const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-function pct(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-const name = `agw_bench_${randomBytes(4).toString('hex')}`;
-const admin = new pg.Client({ connectionString: base });
-await admin.connect();
-await admin.query(`create database ${name}`);
-const url = new URL(base);
-url.pathname = `/${name}`;
+const bench = await createBenchDatabase();
 const mock = await startMockProvider({ script: { default: { latencyMs: LATENCY_MS } } });
 const gateway = await createGateway({
   config: loadConfig({
-    DATABASE_URL: url.toString(),
+    DATABASE_URL: bench.url,
     DATABASE_POOL_MAX: '40',
     LOG_LEVEL: 'warn',
     ADMIN_API_TOKEN: 'bench-token-0123456789abcdef',
@@ -120,6 +108,5 @@ try {
 } finally {
   await gateway.close();
   await mock.close();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.end();
+  await bench.drop();
 }

@@ -4,33 +4,22 @@
  * telemetry, adapters, sessions list, session status and summary endpoints through the gateway (in-process inject).
  * Baseline, same run and database: the naive way — one aggregate scanning every event payload.
  */
-import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { createGateway } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { queryRows } from '../src/db/database.js';
+import { createBenchDatabase, pct } from './bench-support.js';
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 100_000);
 const PER_SESSION = Number(process.env.BENCH_EVENTS_PER_SESSION ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
-const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const token = 'bench-token-0123456789abcdef';
 
-function pct(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-const name = `agw_bench_${randomBytes(4).toString('hex')}`;
-const admin = new pg.Client({ connectionString: base });
-await admin.connect();
-await admin.query(`create database ${name}`);
-const url = new URL(base);
-url.pathname = `/${name}`;
+const bench = await createBenchDatabase();
 const gateway = await createGateway({
   config: loadConfig({
-    DATABASE_URL: url.toString(),
+    DATABASE_URL: bench.url,
     DATABASE_POOL_MAX: '10',
     LOG_LEVEL: 'warn',
     ADMIN_API_TOKEN: token,
@@ -38,7 +27,7 @@ const gateway = await createGateway({
 });
 try {
   const seedStart = performance.now();
-  const seed = new pg.Client({ connectionString: url.toString() });
+  const seed = new pg.Client({ connectionString: bench.url });
   await seed.connect();
   // Sessions spread over the last 48 h (half fall in the default 24 h window), 4 channels, a provider per session,
   // 10 % with a failed step, 10 % compacted (a third of those automatically), 5 % from an ingest connector.
@@ -139,7 +128,7 @@ try {
 } finally {
   await gateway.close();
   // BENCH_KEEP_DB=1 leaves the seeded database for EXPLAIN sessions.
-  if (process.env.BENCH_KEEP_DB === '1') console.log(`  kept database ${name}`);
-  else await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.end();
+  const keep = process.env.BENCH_KEEP_DB === '1';
+  if (keep) console.log(`  kept database ${bench.name}`);
+  await bench.drop(keep);
 }
