@@ -17,6 +17,12 @@ export interface QueueDefinition {
   expireInSeconds: number;
 }
 
+/** Our send options in pg-boss's terms (`startAfterSeconds` → `startAfter`, omitted when 0 or absent). */
+function sendOptions(options: { singletonKey?: string; startAfterSeconds?: number }) {
+  const { startAfterSeconds, ...rest } = options;
+  return startAfterSeconds ? { ...rest, startAfter: startAfterSeconds } : rest;
+}
+
 /** Dead workers (missed heartbeats) are noticed within seconds, not pg-boss's default minute. */
 const supervision = { superviseIntervalSeconds: 5, monitorIntervalSeconds: 5 };
 
@@ -86,10 +92,8 @@ export class JobQueue {
     data: object,
     options: { singletonKey?: string; startAfterSeconds?: number } = {},
   ): Promise<string | null> {
-    const { startAfterSeconds, ...rest } = options;
     return this.boss.send(queue, data, {
-      ...rest,
-      ...(startAfterSeconds ? { startAfter: startAfterSeconds } : {}),
+      ...sendOptions(options),
       db: fromDrizzle(tx as never, sql as never),
     });
   }
@@ -129,11 +133,7 @@ export class JobQueue {
     data: object,
     options: { singletonKey?: string; startAfterSeconds?: number } = {},
   ): Promise<string | null> {
-    const { startAfterSeconds, ...rest } = options;
-    return this.boss.send(queue, data, {
-      ...rest,
-      ...(startAfterSeconds ? { startAfter: startAfterSeconds } : {}),
-    });
+    return this.boss.send(queue, data, sendOptions(options));
   }
 
   /** Runs `handler` for each job, up to `concurrency` at a time in this process. A throw retries the job. */
