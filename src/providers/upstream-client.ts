@@ -59,22 +59,11 @@ export class UpstreamClient {
   ): Promise<JsonResponse> {
     const target = this.parse(url);
     try {
-      const res = await target.pool.request({
-        method: 'POST',
-        path: target.path,
-        headers: Object.assign({ 'content-type': 'application/json', accept: 'application/json' }, headers),
-        body: JSON.stringify(body),
-        signal,
-      });
-      const ok = res.statusCode >= 200 && res.statusCode < 300;
-      const text = ok ? await res.body.text() : await readText(res.body, maxErrorBodyBytes);
-      const json = parseJson(text);
-      if (!ok) {
-        const info =
-          json === undefined ? { reason: null, message: text.slice(0, 200) || null } : describeError(json);
-        throw failureFromStatus(provider, res.statusCode, res.headers, info);
-      }
-      return { status: res.statusCode, headers: res.headers, json, text };
+      const res = await post(target, 'application/json', headers, body, signal);
+      if (res.statusCode < 200 || res.statusCode >= 300)
+        throw await statusFailure(provider, res, describeError);
+      const text = await res.body.text();
+      return { status: res.statusCode, headers: res.headers, json: parseJson(text), text };
     } catch (error) {
       throw failureFromTransport(provider, error, signal);
     }
@@ -94,20 +83,10 @@ export class UpstreamClient {
   ): Promise<StreamResponse> {
     const target = this.parse(url);
     try {
-      const res = await target.pool.request({
-        method: 'POST',
-        path: target.path,
-        headers: Object.assign({ 'content-type': 'application/json', accept: 'text/event-stream' }, headers),
-        body: JSON.stringify(body),
-        signal,
-      });
-      if (res.statusCode >= 200 && res.statusCode < 300)
-        return { status: res.statusCode, headers: res.headers, body: res.body };
-      const text = await readText(res.body, maxErrorBodyBytes);
-      const json = parseJson(text);
-      const info =
-        json === undefined ? { reason: null, message: text.slice(0, 200) || null } : describeError(json);
-      throw failureFromStatus(provider, res.statusCode, res.headers, info);
+      const res = await post(target, 'text/event-stream', headers, body, signal);
+      if (res.statusCode < 200 || res.statusCode >= 300)
+        throw await statusFailure(provider, res, describeError);
+      return { status: res.statusCode, headers: res.headers, body: res.body };
     } catch (error) {
       throw failureFromTransport(provider, error, signal);
     }
@@ -132,6 +111,36 @@ export class UpstreamClient {
     this.pools.clear();
     await Promise.all(pools.map((pool) => pool.destroy().catch(() => undefined)));
   }
+}
+
+/** One JSON POST on the endpoint's pool; the caller reads (or streams) the body. */
+function post(
+  target: { pool: Pool; path: string },
+  accept: string,
+  headers: Record<string, string>,
+  body: unknown,
+  signal: CallSignal,
+) {
+  return target.pool.request({
+    method: 'POST',
+    path: target.path,
+    headers: Object.assign({ 'content-type': 'application/json', accept }, headers),
+    body: JSON.stringify(body),
+    signal,
+  });
+}
+
+/** A non-2xx answer as a classified failure, reading at most 64 KB of its body for the vendor's error shape. */
+async function statusFailure(
+  provider: string,
+  res: Dispatcher.ResponseData,
+  describeError: (json: unknown) => ErrorBodyInfo,
+) {
+  const text = await readText(res.body, maxErrorBodyBytes);
+  const json = parseJson(text);
+  const info =
+    json === undefined ? { reason: null, message: text.slice(0, 200) || null } : describeError(json);
+  return failureFromStatus(provider, res.statusCode, res.headers, info);
 }
 
 async function readText(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
