@@ -86,7 +86,10 @@ async function route(moveFocus: boolean): Promise<void> {
     if (error instanceof ApiError && error.status === 401) return;
     root.appendChild(message(describeError(error), 'error'));
   }
-  if (moveFocus) (root.querySelector('h1') as HTMLElement | null)?.focus();
+  // Focus the new page's heading, unless the operator already moved into the page while it was loading (the
+  // stream can be live and the timeline usable before the status request returns): never steal their focus.
+  if (moveFocus && !root.contains(document.activeElement))
+    (root.querySelector('h1') as HTMLElement | null)?.focus();
 }
 
 function showIdentity(identity: Identity): void {
