@@ -50,6 +50,7 @@ import { SessionCache } from './sessions/session-cache.js';
 import { SessionEventBus } from './sessions/session-event-bus.js';
 import { SessionService } from './sessions/session-service.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
+import { TelemetryRollupFolder } from './telemetry/rollup-folder.js';
 import { TelemetryService } from './telemetry/telemetry-service.js';
 import { activeAndStale } from './telemetry/telemetry-store.js';
 import { Tracing } from './telemetry/tracing.js';
@@ -326,6 +327,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     });
     // --- end Ingest ---
     const telemetry = new TelemetryService({ database, staleMinutes: config.staleMinutes });
+    const rollupFolder = new TelemetryRollupFolder({
+      database,
+      onError: (error) =>
+        app.log.warn({ err: { message: (error as Error).message } }, 'telemetry roll-up fold failed'),
+    });
+    rollupFolder.start();
+    cleanups.push(() => rollupFolder.stop());
     telemetry.setIngestSource(
       ingestTelemetry({
         database,

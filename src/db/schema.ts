@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   index,
@@ -51,34 +52,18 @@ export const sessions = pgTable(
     autoCompactCount: integer('auto_compact_count').notNull().default(0),
     prunedCountTotal: integer('pruned_count_total').notNull().default(0),
     lastCompactedAt: tz('last_compacted_at'),
+    /** Providers that answered in this session, in first-use order (kept by a trigger on its provider counters). */
+    providers: text('providers').array().notNull().default(sql`'{}'::text[]`),
   },
   (t) => [
     index('sessions_updated_idx').on(t.updatedAt.desc(), t.id.desc()),
     index('sessions_channel_updated_idx').on(t.channel, t.updatedAt.desc()),
     index('sessions_status_last_event_idx').on(t.status, t.lastEventAt),
     index('sessions_connector_idx').on(t.connectorId),
-    // Telemetry scans the window's sessions with an index-only scan over their roll-up columns.
-    // (Key columns rather than INCLUDE, which drizzle-kit cannot express; the effect is the same.)
-    index('sessions_telemetry_idx').on(
-      t.updatedAt,
-      t.channel,
-      t.status,
-      t.connectorId,
-      t.draftId,
-      t.createdAt,
-      t.lastEventAt,
-      t.lastSeq,
-      t.stepCount,
-      t.failedStepCount,
-      t.cycleFailedCount,
-      t.compactCount,
-      t.autoCompactCount,
-      t.prunedCountTotal,
-      t.attemptSuccessCount,
-      t.attemptFailedCount,
-      t.attemptSkippedCount,
-      t.id,
-    ),
+    // Telemetry's exact boundary scans: active sessions by last activity (see telemetry-store.ts).
+    index('sessions_active_activity_idx')
+      .on(sql`coalesce(${t.lastEventAt}, ${t.createdAt})`)
+      .where(sql`${t.status} = 'active'`),
   ],
 );
 
@@ -121,6 +106,9 @@ export const sessionCompactions = pgTable(
     automatic: boolean('automatic').notNull(),
     prunedCount: integer('pruned_count').notNull(),
     createdAt: tz('created_at').notNull().default(sql`clock_timestamp()`),
+    /** Copied from the session by a trigger (migration 0004) so the hourly trend never joins sessions. */
+    channel: text('channel'),
+    connectorId: text('connector_id'),
   },
   (t) => [index('session_compactions_created_idx').on(t.createdAt)],
 );
@@ -133,6 +121,11 @@ export const sessionCounters = pgTable(
     dimension: text('dimension').notNull(),
     key: text('key').notNull(),
     count: integer('count').notNull(),
+    /** Provider counters only, kept by triggers (migration 0004): the UTC hour of the session's `updated_at` and
+     * the session's channel and connector ('' for none) — the counter's key in the provider roll-up. */
+    updatedHour: tz('updated_hour'),
+    channel: text('channel'),
+    connectorId: text('connector_id'),
   },
   (t) => [
     primaryKey({ columns: [t.sessionId, t.dimension, t.key] }),
@@ -298,3 +291,80 @@ export const replyDeliveries = pgTable(
   },
   (t) => [primaryKey({ columns: [t.sessionId, t.replySeq] })],
 );
+
+/**
+ * Telemetry roll-ups. Triggers (migration 0004) write a delta row for every change to a session or a provider
+ * counter into the `*_deltas` tables (insert-only, so concurrent writers never wait on a shared row); a periodic
+ * fold (`agw_fold_telemetry()`) moves them into the keyed roll-up rows. A snapshot reads roll-ups plus pending
+ * deltas, so it is exact at any moment, and its cost grows with hours × channels × connectors, not with sessions.
+ */
+const sessionRollupColumns = () => ({
+  updatedHour: tz('updated_hour').notNull(),
+  activityHour: tz('activity_hour').notNull(),
+  channel: text('channel').notNull(),
+  adapter: text('adapter').notNull(),
+  /** '' when the session did not come from a connector. */
+  connectorId: text('connector_id').notNull(),
+  status: text('status').notNull(),
+  failed: boolean('failed').notNull(),
+  sessions: bigint('sessions', { mode: 'number' }).notNull(),
+  compacted: bigint('compacted', { mode: 'number' }).notNull(),
+  autoCompacted: bigint('auto_compacted', { mode: 'number' }).notNull(),
+  events: bigint('events', { mode: 'number' }).notNull(),
+  steps: bigint('steps', { mode: 'number' }).notNull(),
+  failedSteps: bigint('failed_steps', { mode: 'number' }).notNull(),
+  compactions: bigint('compactions', { mode: 'number' }).notNull(),
+  autoCompactions: bigint('auto_compactions', { mode: 'number' }).notNull(),
+  pruned: bigint('pruned', { mode: 'number' }).notNull(),
+  attemptSuccess: bigint('attempt_success', { mode: 'number' }).notNull(),
+  attemptFailed: bigint('attempt_failed', { mode: 'number' }).notNull(),
+  attemptSkipped: bigint('attempt_skipped', { mode: 'number' }).notNull(),
+});
+
+export const telemetrySessionRollups = pgTable('telemetry_session_rollups', sessionRollupColumns(), (t) => [
+  primaryKey({
+    name: 'telemetry_session_rollups_pk',
+    columns: [t.updatedHour, t.activityHour, t.channel, t.adapter, t.connectorId, t.status, t.failed],
+  }),
+]);
+
+export const telemetrySessionDeltas = pgTable('telemetry_session_deltas', sessionRollupColumns());
+
+/** The session roll-up once per provider a session used: what a provider-filtered snapshot reads. */
+export const telemetryProviderSessionRollups = pgTable(
+  'telemetry_provider_session_rollups',
+  { provider: text('provider').notNull(), ...sessionRollupColumns() },
+  (t) => [
+    primaryKey({
+      name: 'telemetry_provider_session_rollups_pk',
+      columns: [t.provider, t.updatedHour, t.activityHour, t.channel, t.adapter, t.connectorId, t.status, t.failed],
+    }),
+  ],
+);
+
+export const telemetryProviderSessionDeltas = pgTable('telemetry_provider_session_deltas', {
+  provider: text('provider').notNull(),
+  ...sessionRollupColumns(),
+});
+
+const providerRollupColumns = () => ({
+  updatedHour: tz('updated_hour').notNull(),
+  channel: text('channel').notNull(),
+  connectorId: text('connector_id').notNull(),
+  provider: text('provider').notNull(),
+  sessions: bigint('sessions', { mode: 'number' }).notNull(),
+  events: bigint('events', { mode: 'number' }).notNull(),
+});
+
+export const telemetryProviderRollups = pgTable(
+  'telemetry_provider_rollups',
+  providerRollupColumns(),
+  (t) => [
+    primaryKey({
+      name: 'telemetry_provider_rollups_pk',
+      columns: [t.updatedHour, t.channel, t.connectorId, t.provider],
+    }),
+  ],
+);
+
+export const telemetryProviderDeltas = pgTable('telemetry_provider_deltas', providerRollupColumns());

@@ -80,7 +80,7 @@ export async function listDrafts(
     : sql``;
   const rows = await queryRows<Row>(
     executor,
-    sql`select * from drafts ${where} order by updated_at desc, id desc limit ${limit + 1}`,
+    sql`select * from drafts ${where} order by updated_at desc nulls last, id desc nulls last limit ${limit + 1}`,
   );
   return rows.map(draftFromRow);
 }

@@ -104,9 +104,11 @@ export async function listSessions(executor: Executor, query: SessionListQuery):
     filters.push(sql`(s.updated_at, s.id) < (${query.after.updatedAt}::timestamptz, ${query.after.id})`);
   }
   const where = filters.length > 0 ? sql`where ${sql.join(filters, sql` and `)}` : sql``;
+  // NULLS LAST spelled out: it is the index's order (plain DESC means NULLS FIRST, which the index cannot serve).
   const rows = await queryRows<Record<string, unknown>>(
     executor,
-    sql`select s.* from sessions s ${where} order by s.updated_at desc, s.id desc limit ${query.limit + 1}`,
+    sql`select s.* from sessions s ${where}
+        order by s.updated_at desc nulls last, s.id desc nulls last limit ${query.limit + 1}`,
   );
   return rows.map(sessionFromRow);
 }
