@@ -297,6 +297,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const ingest = new IngestPipeline({
       database,
       sessions,
+      onBackgroundError: (error) =>
+        app.log.warn({ err: { message: (error as Error).message } }, 'ingest auto-compaction failed'),
       counters: ingestCounters,
       rateLimiter: redis
         ? new RedisRateLimiter(redis, {

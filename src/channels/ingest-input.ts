@@ -1,5 +1,6 @@
 import { connectorIdPattern, type IngestAdapter, ingestAdapters } from '../config/ingest-settings.js';
 import { AppError } from '../errors/app-error.js';
+import { parseJsonBody } from '../http/json-text.js';
 import { isReservedEventType, patterns, SYSTEM_ROLE } from '../sessions/session-rules.js';
 
 /** The fields of one ingest request after validation; omitted ones stay undefined for the profile to fill. */
@@ -83,12 +84,7 @@ export function parseBodyObject(rawBody: Buffer | undefined): Record<string, unk
     throw new AppError('AGENT_GATEWAY_INGEST_INVALID_FIELDS', 'body: a JSON object is required.', {
       details: { fields: ['body'] },
     });
-  let value: unknown;
-  try {
-    value = JSON.parse(rawBody.toString('utf8'));
-  } catch {
-    throw new AppError('INVALID_JSON', 'The request body is not valid JSON.');
-  }
+  const value = parseJsonBody(rawBody.toString('utf8'));
   if (!isObject(value))
     throw new AppError('AGENT_GATEWAY_INGEST_INVALID_FIELDS', 'body: must be a JSON object.', {
       details: { fields: ['body'] },

@@ -7,6 +7,7 @@ import { sessionIdFor } from '../sessions/session-rules.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { ConnectorRateLimiter } from './connector-rate-limiter.js';
 import { applyProfile, checkBudgets, type EffectivePolicy, effectivePolicy } from './connector-rules.js';
+import { IngestCommitBatcher } from './ingest-batcher.js';
 import type { IngestSettings } from './ingest-config.js';
 import { type IngestCounters, type IngestOutcome, UNKNOWN_CONNECTOR } from './ingest-counters.js';
 import {
@@ -16,7 +17,7 @@ import {
   resolveConnectorId,
 } from './ingest-input.js';
 import { candidateSecrets, verifyIngestSignature } from './ingest-signature.js';
-import { claimIngestEvent, findIngestEvent } from './ingest-store.js';
+import { findIngestEvent } from './ingest-store.js';
 import {
   type FallbackPlatform,
   fallbackExternalSessionId,
@@ -30,6 +31,8 @@ export interface IngestPipelineDeps {
   rateLimiter: ConnectorRateLimiter;
   settings: IngestSettings;
   now?: () => number;
+  /** Told of failures after a request was answered (auto-compaction of a batched session). */
+  onBackgroundError?: (error: unknown) => void;
 }
 
 /** What the endpoint answers: 201 when applied, 200 `deduplicated: true` on a replay. */
@@ -66,13 +69,25 @@ function header(headers: SignedRequest['headers'], name: string): string | undef
 /**
  * SPEC §7 ingest, in order: connector → allow-list → signature (raw bytes, constant time, before any database work)
  * → fields → profile → policy budgets → rate limit → session id → one transaction {dedup claim, session, event,
- * reply job} → answer after commit. Every outcome is counted per connector and code.
+ * reply job}, shared with the requests in flight (group commit) → answer after commit. Every outcome is counted per connector and code.
  */
 export class IngestPipeline {
   private readonly now: () => number;
 
+  private readonly batcher: IngestCommitBatcher;
+
   constructor(private readonly deps: IngestPipelineDeps) {
     this.now = deps.now ?? Date.now;
+    this.batcher = new IngestCommitBatcher({
+      database: deps.database,
+      sessions: deps.sessions,
+      ...(deps.onBackgroundError ? { onError: deps.onBackgroundError } : {}),
+    });
+  }
+
+  /** Group-commit counters (batches, requests, largest batch, fallbacks). */
+  get commitStats(): Readonly<IngestCommitBatcher['stats']> {
+    return this.batcher.stats;
   }
 
   get settings(): IngestSettings {
@@ -205,7 +220,7 @@ export class IngestPipeline {
     }
     const sessionId = sessionIdFor(fields.channel, externalSessionId);
     const eventRecordId = `age-${randomUUID()}`;
-    const { sessions, database } = this.deps;
+    const { database } = this.deps;
     const newEvent = {
       id: eventRecordId,
       fromRole: fields.fromRole,
@@ -214,10 +229,9 @@ export class IngestPipeline {
       payload: fields.payload === undefined ? {} : fields.payload,
       connectorId,
     };
-    // Few round trips: claim, append (its UPDATE doubles as the existence check), and only for a new session the
-    // insert and a second append.
-    const applied = await database.transaction(async (tx) => {
-      const claimed = await claimIngestEvent(tx, {
+    // Group-committed with the other requests in flight (see IngestCommitBatcher); answered after the commit.
+    const applied = await this.batcher.commit({
+      claim: {
         connectorId,
         eventId,
         adapter: fields.adapter,
@@ -225,26 +239,17 @@ export class IngestPipeline {
         sessionId,
         externalSessionId,
         sessionEventId: eventRecordId,
-      });
-      if (!claimed) return undefined;
-      try {
-        return await sessions.append(sessionId, newEvent, tx);
-      } catch (error) {
-        if (!isAppError(error) || error.code !== 'AGENT_GATEWAY_SESSION_NOT_FOUND') throw error;
-      }
-      await sessions.create(
-        {
-          id: sessionId,
-          channel: fields.channel,
-          externalSessionId,
-          draftId: fields.draftId ?? null,
-          connectorId,
-          roles: fields.roles ?? [],
-          metadata: fields.metadata ?? {},
-        },
-        tx,
-      );
-      return sessions.append(sessionId, newEvent, tx);
+      },
+      event: newEvent,
+      newSession: {
+        id: sessionId,
+        channel: fields.channel,
+        externalSessionId,
+        draftId: fields.draftId ?? null,
+        connectorId,
+        roles: fields.roles ?? [],
+        metadata: fields.metadata ?? {},
+      },
     });
     if (applied) {
       this.count(connectorId, fields.channel, 'accepted', 'APPLIED');

@@ -337,7 +337,16 @@ export const telemetryProviderSessionRollups = pgTable(
   (t) => [
     primaryKey({
       name: 'telemetry_provider_session_rollups_pk',
-      columns: [t.provider, t.updatedHour, t.activityHour, t.channel, t.adapter, t.connectorId, t.status, t.failed],
+      columns: [
+        t.provider,
+        t.updatedHour,
+        t.activityHour,
+        t.channel,
+        t.adapter,
+        t.connectorId,
+        t.status,
+        t.failed,
+      ],
     }),
   ],
 );

@@ -11,7 +11,11 @@ export interface ErrorDefinition {
 
 export const errorCatalogue = {
   // Generic request errors
-  INVALID_JSON: { status: 400, summary: 'The request body is not valid JSON.' },
+  INVALID_JSON: {
+    status: 400,
+    summary:
+      'The request body is not valid JSON, or a string in it holds a NUL character (\\u0000), which PostgreSQL cannot store.',
+  },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     summary: 'The request body has a content type the endpoint does not accept.',

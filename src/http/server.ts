@@ -14,6 +14,7 @@ import type { AuditStore } from '../audit/audit-store.js';
 import { AppError } from '../errors/app-error.js';
 import { AdminAuth } from './admin-auth.js';
 import { sendAppError, toAppError } from './error-handler.js';
+import { parseJsonBody } from './json-text.js';
 import './http-types.js';
 
 export interface ServerOptions {
@@ -93,9 +94,9 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       request.rawBody = buffer;
       if (buffer.length === 0) return done(null, undefined);
       try {
-        done(null, JSON.parse(buffer.toString('utf8')));
-      } catch {
-        done(new AppError('INVALID_JSON', 'The request body is not valid JSON.'), undefined);
+        done(null, parseJsonBody(buffer.toString('utf8')));
+      } catch (error) {
+        done(error as AppError, undefined);
       }
     },
   );

@@ -42,6 +42,22 @@ export async function getSession(
   return row ? sessionFromRow(row) : undefined;
 }
 
+/**
+ * Locks the given session rows for appends (in id order, so two lockers never wait on each other in a cycle) and
+ * reports each one's status; ids without a row are absent from the map.
+ */
+export async function lockSessionsForAppend(tx: Executor, ids: string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(ids)].sort();
+  const rows = await queryRows<{ id: string; status: string }>(
+    tx,
+    sql`select id, status from sessions where id in (${sql.join(
+      unique.map((id) => sql`${id}`),
+      sql`, `,
+    )}) order by id for update`,
+  );
+  return new Map(rows.map((row) => [row.id, row.status]));
+}
+
 export async function markClosed(tx: Executor, id: string): Promise<SessionRecord> {
   const row = await queryOne<Record<string, unknown>>(
     tx,
