@@ -1,17 +1,21 @@
 import type { Database, Executor } from '../db/database.js';
 import { type AppError, isAppError } from '../errors/app-error.js';
+import { appendEventsBatch, type NewEvent } from '../sessions/event-store.js';
 import type { SessionEvent, SessionRecord } from '../sessions/session-model.js';
 import type { CreateSessionInput, SessionService } from '../sessions/session-service.js';
 import { lockSessionsForAppend } from '../sessions/session-store.js';
 import {
-  appendIngestBatch,
   claimIngestEvent,
-  type IngestAppend,
+  claimIngestEvents,
+  claimKey,
+  type DedupRecord,
   releaseIngestClaim,
 } from './ingest-store.js';
 
-/** One accepted request: its claim and event, and the session to create when it does not exist yet. */
-export interface IngestCommit extends IngestAppend {
+/** One accepted request: its dedup claim, its event, and the session to create when it does not exist yet. */
+export interface IngestCommit {
+  claim: Omit<DedupRecord, 'createdAt'> & { sessionEventId: string };
+  event: NewEvent;
   newSession: CreateSessionInput & { id: string };
 }
 
@@ -40,8 +44,8 @@ export interface IngestCommitBatcherOptions {
  * only after that transaction committed. A session or a dedup key is never in two batches in flight (nor twice in
  * one), so batches never wait on each other's rows and each session's events keep their order.
  *
- * Inside a batch: lock the sessions (in id order), append every event to an active session in one statement
- * (`appendIngestBatch`), then take the rest one by one in the same transaction (new sessions, closed ones, events
+ * Inside a batch: lock the sessions (in id order), claim the dedup keys of every event for an active session in one
+ * statement and append the claimed events in another (`appendEventsBatch`), then take the rest one by one in the same transaction (new sessions, closed ones, events
  * an append hook must see). If the batch transaction fails, each request is retried alone, so one bad request
  * never fails its neighbours.
  */
@@ -156,13 +160,27 @@ export class IngestCommitBatcher {
     }
     const outcomes: Settled[] = new Array(commits.length);
     if (fast.length > 0) {
-      const appended = await appendIngestBatch(
+      // Two statements for the whole group: the dedup claims, then one append per claimed event.
+      const claimed = await claimIngestEvents(
         tx,
-        fast.map((index) => commits[index]!),
+        fast.map((index) => commits[index]!.claim),
       );
-      for (const [i, index] of fast.entries()) {
-        const result = appended[i]!;
-        outcomes[index] = { event: result.event, ...(result.session ? { session: result.session } : {}) };
+      const toAppend: number[] = [];
+      for (const index of fast) {
+        const { claim } = commits[index]!;
+        if (claimed.has(claimKey(claim.connectorId, claim.eventId))) toAppend.push(index);
+        else outcomes[index] = { event: undefined };
+      }
+      const appended = await appendEventsBatch(
+        tx,
+        toAppend.map((index) => {
+          const c = commits[index]!;
+          return { sessionId: c.claim.sessionId, event: { ...c.event, id: c.claim.sessionEventId } };
+        }),
+      );
+      for (const [i, index] of toAppend.entries()) {
+        const { event, session } = appended[i]!;
+        outcomes[index] = { event, session };
       }
     }
     for (const index of slow) {

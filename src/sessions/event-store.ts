@@ -165,6 +165,100 @@ export async function appendEvent(
   return { event: eventFromRow(eventRow!), session };
 }
 
+/**
+ * Appends one event to each of many sessions in ONE statement: the session rows' seq and roll-up columns, the
+ * event rows, their counters and the NOTIFYs — what `appendEvent` does, for a batch. The caller's transaction
+ * already holds every session row (`lockSessionsForAppend`), each active and each at most once in the batch; a
+ * session that was not appended fails the whole statement's caller (nothing may be acknowledged without its event).
+ */
+export async function appendEventsBatch(
+  tx: Executor,
+  items: { sessionId: string; event: NewEvent & { id: string } }[],
+): Promise<AppendResult[]> {
+  if (items.length === 0) return [];
+  const input = items.map(({ sessionId, event }, ord) => {
+    const facts = eventWriteFacts(event);
+    return {
+      ord,
+      session_id: sessionId,
+      event_id: event.id,
+      from_role: event.fromRole,
+      to_role: event.toRole ?? null,
+      type: event.type,
+      payload: event.payload === undefined ? {} : event.payload,
+      connector_id: event.connectorId ?? null,
+      provider: facts.provider,
+      step_inc: facts.stepIncrement,
+      failed_inc: facts.failedStepIncrement,
+      completed_inc: facts.cycleCompletedIncrement,
+      cycle_failed_inc: facts.cycleFailedIncrement,
+      attempt_success: facts.attempts.success,
+      attempt_failed: facts.attempts.failed,
+      attempt_skipped: facts.attempts.skipped,
+      counters: facts.counters.map(([dimension, key, count]) => ({ dimension, key, count })),
+    };
+  });
+  const rows = await queryRows<Record<string, unknown>>(
+    tx,
+    sql`with input as (
+          select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as i(
+            ord int, session_id text, event_id text, from_role text, to_role text, type text, payload jsonb,
+            connector_id text, provider text, step_inc int, failed_inc int, completed_inc int, cycle_failed_inc int,
+            attempt_success int, attempt_failed int, attempt_skipped int, counters jsonb)
+        ), appended as (
+          update sessions s set
+            last_seq = s.last_seq + 1,
+            event_count = s.event_count + 1,
+            updated_at = clock_timestamp(),
+            last_event_at = clock_timestamp(),
+            last_event_type = i.type,
+            step_count = s.step_count + i.step_inc,
+            failed_step_count = s.failed_step_count + i.failed_inc,
+            cycle_completed_count = s.cycle_completed_count + i.completed_inc,
+            cycle_failed_count = s.cycle_failed_count + i.cycle_failed_inc,
+            attempt_success_count = s.attempt_success_count + i.attempt_success,
+            attempt_failed_count = s.attempt_failed_count + i.attempt_failed,
+            attempt_skipped_count = s.attempt_skipped_count + i.attempt_skipped
+          from input i
+          where s.id = i.session_id and s.status = 'active'
+          returning s.*, i.ord as input_ord
+        ), events as (
+          insert into session_events (id, session_id, seq, from_role, to_role, type, payload, connector_id, provider, created_at)
+          select i.event_id, a.id, a.last_seq, i.from_role, i.to_role, i.type, i.payload, i.connector_id, i.provider,
+                 a.updated_at
+          from appended a join input i on i.ord = a.input_ord
+        ), counted as (
+          insert into session_counters (session_id, dimension, key, count)
+          select a.id, x.dimension, x.key, x.count
+          from appended a join input i on i.ord = a.input_ord,
+               jsonb_to_recordset(i.counters) as x(dimension text, key text, count int)
+          on conflict (session_id, dimension, key) do update set count = session_counters.count + excluded.count
+        ), notified as (
+          select count(pg_notify(${SESSION_EVENTS_CHANNEL}, json_build_object('sessionId', a.id, 'seq', a.last_seq)::text)) as n
+          from appended a
+        )
+        select a.* from appended a, notified order by a.input_ord`,
+  );
+  if (rows.length !== items.length)
+    throw new Error(`appendEventsBatch: ${items.length - rows.length} session(s) were not active and locked`);
+  return rows.map((row) => {
+    const sent = input[Number(row.input_ord)]!;
+    const session = sessionFromRow(row);
+    const event = eventFromRow({
+      id: sent.event_id,
+      session_id: session.id,
+      seq: session.lastSeq,
+      from_role: sent.from_role,
+      to_role: sent.to_role,
+      type: sent.type,
+      payload: sent.payload,
+      connector_id: sent.connector_id,
+      created_at: row.updated_at,
+    });
+    return { event, session };
+  });
+}
+
 export interface CompactionOutcome {
   totalBefore: number;
   prunedCount: number;
