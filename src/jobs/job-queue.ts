@@ -99,6 +99,27 @@ export class JobQueue {
   }
 
   /**
+   * Enqueues many jobs in ONE statement inside the caller's transaction (group-committed starts). Ids are chosen by
+   * the caller so each job can be matched to its work.
+   */
+  async insertInTransaction(
+    tx: Executor,
+    queue: string,
+    jobs: { id: string; data: object; startAfterSeconds?: number }[],
+  ): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.boss.insert(
+      queue,
+      jobs.map((job) => ({
+        id: job.id,
+        data: job.data,
+        ...(job.startAfterSeconds ? { startAfter: job.startAfterSeconds } : {}),
+      })),
+      { db: fromDrizzle(tx as never, sql as never) },
+    );
+  }
+
+  /**
    * Deletes jobs that are no longer needed (a backstop whose work finished), batched: ids collected over a short
    * window go in one statement. Best effort — a job that survives only fires, finds its work done and completes.
    */

@@ -7,7 +7,8 @@ import { sessionIdFor } from '../sessions/session-rules.js';
 import type { SessionService } from '../sessions/session-service.js';
 import { DRAFT_CYCLE_QUEUE, draftNotFound } from './draft-cycle.js';
 import { getDraft } from './draft-store.js';
-import { getRun, insertRun, listSteps, runCommitEvent, startRunInNewSession } from './run-store.js';
+import { RunStartBatcher } from './run-start-batcher.js';
+import { getRun, insertRun, listSteps, runCommitEvent } from './run-store.js';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -81,10 +82,15 @@ export class LocalRuns {
 
 /**
  * Starts draft cycles: the run row, the session, `draft_cycle_started` and the job commit in one transaction, so a
- * started run is never lost and never runs without its record. Sync callers then wait for the run to finish.
+ * started run is never lost and never runs without its record (starts in fresh sessions share that transaction
+ * with the other starts in flight: `RunStartBatcher`). Sync callers then wait for the run to finish.
  */
 export class Orchestrator {
-  constructor(private readonly deps: OrchestratorDeps) {}
+  private readonly starts: RunStartBatcher;
+
+  constructor(private readonly deps: OrchestratorDeps) {
+    this.starts = new RunStartBatcher({ database: deps.database, jobs: deps.jobs });
+  }
 
   async start(input: OrchestrateInput) {
     if (!this.deps.enabled) {
@@ -107,13 +113,13 @@ export class Orchestrator {
     let jobId: string | null = null;
     let sessionId: string;
     try {
-      sessionId = await database.transaction(async (tx) => {
-        let id: string;
-        if (!draft) {
-          id = sessionIdFor(input.channel, null);
-          const created = await startRunInNewSession(tx, {
+      if (!draft) {
+        // A fresh session: group-committed with the other starts in flight (one statement + one job insert).
+        sessionId = sessionIdFor(input.channel, null);
+        const outcome = await this.starts.start({
+          run: {
             runId,
-            sessionId: id,
+            sessionId,
             draftId: input.draftId,
             channel: input.channel,
             promptSeed: input.promptSeed ?? null,
@@ -123,9 +129,13 @@ export class Orchestrator {
               ...started,
               payload: { runId, draftId: input.draftId, promptSeed: input.promptSeed ?? null },
             }),
-          });
-          if (!created) throw draftNotFound(input.draftId);
-        } else {
+          },
+          ...(local ? { startAfterSeconds: local.leaseSeconds } : {}),
+        });
+        if (!outcome.created) throw draftNotFound(input.draftId);
+        jobId = outcome.jobId;
+      } else {
+        sessionId = await database.transaction(async (tx) => {
           const { session } = await sessions.create(
             {
               channel: input.channel,
@@ -142,10 +152,9 @@ export class Orchestrator {
               `Session ${session.id} is closed; use another externalSessionId.`,
             );
           }
-          id = session.id;
           await insertRun(tx, {
             id: runId,
-            sessionId: id,
+            sessionId: session.id,
             draftId: draft.id,
             channel: input.channel,
             externalSessionId: input.externalSessionId ?? null,
@@ -153,7 +162,7 @@ export class Orchestrator {
             metadata: input.metadata ?? {},
           });
           await sessions.append(
-            id,
+            session.id,
             {
               ...started,
               payload: {
@@ -165,15 +174,15 @@ export class Orchestrator {
             },
             tx,
           );
-        }
-        jobId = await jobs.sendInTransaction(
-          tx,
-          DRAFT_CYCLE_QUEUE,
-          { runId },
-          local ? { startAfterSeconds: local.leaseSeconds } : {},
-        );
-        return id;
-      });
+          jobId = await jobs.sendInTransaction(
+            tx,
+            DRAFT_CYCLE_QUEUE,
+            { runId },
+            local ? { startAfterSeconds: local.leaseSeconds } : {},
+          );
+          return session.id;
+        });
+      }
     } catch (error) {
       local?.release();
       throw error;

@@ -400,62 +400,88 @@ export interface NewSessionRun {
  * Starts a run in a brand-new session in ONE statement: the session row (already counting its first event), the
  * run row and `draft_cycle_started` as seq 1 with its counters and NOTIFY — what `ensureSession` + `insertRun` +
  * `appendEvent` do in six round trips. A fresh session has no concurrent writer, so seq 1 needs no counter lock.
- * Returns undefined (and writes nothing) when the draft does not exist.
+ * Returns false (and writes nothing) when the draft does not exist.
  */
-export async function startRunInNewSession(
-  tx: Executor,
-  input: NewSessionRun,
-): Promise<{ sessionRow: Row; revision: number } | undefined> {
-  const { event } = input;
-  const facts = event.facts;
-  const counters = JSON.stringify(
-    facts.counters.map(([dimension, key, count]) => ({ dimension, key, count })),
-  );
-  const row = await queryOne<Row>(
+export async function startRunInNewSession(tx: Executor, input: NewSessionRun): Promise<boolean> {
+  const [created] = await startRunsInNewSessions(tx, [input]);
+  return created === true;
+}
+
+/**
+ * `startRunInNewSession` for many runs in ONE statement (group-committed starts): per input whether it was
+ * created (false: its draft does not exist, and nothing was written for it).
+ */
+export async function startRunsInNewSessions(tx: Executor, inputs: NewSessionRun[]): Promise<boolean[]> {
+  if (inputs.length === 0) return [];
+  const input = inputs.map((run, ord) => {
+    const { event } = run;
+    const facts = event.facts;
+    return {
+      ord,
+      run_id: run.runId,
+      session_id: run.sessionId,
+      draft_id: run.draftId,
+      channel: run.channel,
+      prompt_seed: run.promptSeed,
+      metadata: run.metadata,
+      roles: run.roles,
+      event_id: event.id,
+      from_role: event.fromRole,
+      to_role: event.toRole,
+      type: event.type,
+      payload: event.payload ?? {},
+      provider: facts.provider,
+      step_inc: facts.stepIncrement,
+      failed_inc: facts.failedStepIncrement,
+      completed_inc: facts.cycleCompletedIncrement,
+      cycle_failed_inc: facts.cycleFailedIncrement,
+      attempt_success: facts.attempts.success,
+      attempt_failed: facts.attempts.failed,
+      attempt_skipped: facts.attempts.skipped,
+      counters: facts.counters.map(([dimension, key, count]) => ({ dimension, key, count })),
+    };
+  });
+  const rows = await queryRows<{ ord: number; created: boolean }>(
     tx,
-    sql`with draft as (
-          select id, revision from drafts where id = ${input.draftId}
+    sql`with input as (
+          select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as i(
+            ord int, run_id uuid, session_id text, draft_id uuid, channel text, prompt_seed text, metadata jsonb,
+            roles jsonb, event_id text, from_role text, to_role text, type text, payload jsonb, provider text,
+            step_inc int, failed_inc int, completed_inc int, cycle_failed_inc int, attempt_success int,
+            attempt_failed int, attempt_skipped int, counters jsonb)
+        ), draft as (
+          select id, revision from drafts where id in (select draft_id from input)
         ), created as (
           insert into sessions (id, channel, draft_id, roles, metadata, last_seq, event_count, last_event_at,
                                 last_event_type, step_count, failed_step_count, cycle_completed_count, cycle_failed_count,
                                 attempt_success_count, attempt_failed_count, attempt_skipped_count)
-          select ${input.sessionId}, ${input.channel}, draft.id, ${JSON.stringify(input.roles)}::jsonb,
-                 ${JSON.stringify(input.metadata)}::jsonb, 1, 1, clock_timestamp(), ${event.type},
-                 ${facts.stepIncrement}, ${facts.failedStepIncrement}, ${facts.cycleCompletedIncrement},
-                 ${facts.cycleFailedIncrement}, ${facts.attempts.success}, ${facts.attempts.failed},
-                 ${facts.attempts.skipped}
-          from draft
-          returning *
+          select i.session_id, i.channel, d.id, i.roles, i.metadata, 1, 1, clock_timestamp(), i.type, i.step_inc,
+                 i.failed_inc, i.completed_inc, i.cycle_failed_inc, i.attempt_success, i.attempt_failed,
+                 i.attempt_skipped
+          from input i join draft d on d.id = i.draft_id
+          order by i.ord
+          returning id, draft_id, channel, updated_at
         ), run as (
           insert into orchestration_runs (id, session_id, draft_id, channel, external_session_id, prompt_seed, metadata, status)
-          select ${input.runId}, created.id, created.draft_id, created.channel, null, ${input.promptSeed},
-                 ${JSON.stringify(input.metadata)}::jsonb, 'queued'
-          from created
-          returning id
+          select i.run_id, c.id, c.draft_id, c.channel, null, i.prompt_seed, i.metadata, 'queued'
+          from created c join input i on i.session_id = c.id
         ), inserted as (
           insert into session_events (id, session_id, seq, from_role, to_role, type, payload, connector_id, provider, created_at)
-          select ${event.id}, created.id, 1, ${event.fromRole}, ${event.toRole}, ${event.type},
-                 ${JSON.stringify(event.payload ?? {})}::jsonb || jsonb_build_object('revision', draft.revision),
-                 null, ${facts.provider}, created.updated_at
-          from created, draft
-          returning id
+          select i.event_id, c.id, 1, i.from_role, i.to_role, i.type,
+                 i.payload || jsonb_build_object('revision', d.revision), null, i.provider, c.updated_at
+          from created c join input i on i.session_id = c.id join draft d on d.id = c.draft_id
         ), counted as (
           insert into session_counters (session_id, dimension, key, count)
-          select created.id, c.dimension, c.key, c.count
-          from created cross join jsonb_to_recordset(${counters}::jsonb) as c(dimension text, key text, count int)
-          returning session_id
+          select c.id, x.dimension, x.key, x.count
+          from created c join input i on i.session_id = c.id,
+               jsonb_to_recordset(i.counters) as x(dimension text, key text, count int)
         ), notified as (
-          select pg_notify(${SESSION_EVENTS_CHANNEL}, json_build_object('sessionId', created.id, 'seq', 1)::text)
-          from created
+          select count(pg_notify(${SESSION_EVENTS_CHANNEL}, json_build_object('sessionId', c.id, 'seq', 1)::text)) as n
+          from created c
         )
-        select to_jsonb(created) as session_row, draft.revision,
-          (select count(*) from run) as runs, (select count(*) from inserted) as inserted,
-          (select count(*) from counted) as counted, (select count(*) from notified) as notified
-        from draft join created on true`,
+        select i.ord, (c.id is not null) as created
+        from input i left join created c on c.id = i.session_id, notified
+        order by i.ord`,
   );
-  if (!row) return undefined;
-  return {
-    sessionRow: jsonColumn(row.session_row) as Row,
-    revision: Number(row.revision),
-  };
+  return rows.map((row) => row.created === true);
 }

@@ -12,6 +12,7 @@ import {
   type RunCommit,
   runCommitEvent,
   startRunInNewSession,
+  startRunsInNewSessions,
 } from '../../src/orchestration/run-store.js';
 import { sessionIdFor } from '../../src/sessions/session-rules.js';
 import { getCounters, getSession, markClosed } from '../../src/sessions/session-store.js';
@@ -49,7 +50,7 @@ describe('run commits (one statement per batch of steps and run ends)', () => {
         }),
       }),
     );
-    expect(started?.revision).toBe(1);
+    expect(started).toBe(true);
     return { runId, sessionId };
   }
 
@@ -144,7 +145,46 @@ describe('run commits (one statement per batch of steps and run ends)', () => {
         }),
       }),
     );
-    expect(missing).toBeUndefined();
+    expect(missing).toBe(false);
+  });
+
+  it('starts many runs in one statement; an input with an unknown draft is skipped, the others are created', async () => {
+    const inputs = [draftId, randomUUID(), draftId].map((id) => {
+      const runId = randomUUID();
+      return {
+        runId,
+        sessionId: sessionIdFor('commit_test', null),
+        draftId: id,
+        channel: 'commit_test',
+        promptSeed: null,
+        metadata: { n: 1 },
+        roles: [...roles],
+        event: runCommitEvent({
+          fromRole: 'author',
+          toRole: 'critic',
+          type: 'draft_cycle_started',
+          payload: { runId, draftId: id },
+        }),
+      };
+    });
+    const created = await db.database.transaction((tx) => startRunsInNewSessions(tx, inputs));
+    expect(created).toEqual([true, false, true]);
+    for (const [index, input] of inputs.entries()) {
+      const session = await getSession(db.database.orm, input.sessionId);
+      if (!created[index]) {
+        expect(session).toBeUndefined();
+        expect(await getRun(db.database.orm, input.runId)).toBeUndefined();
+        continue;
+      }
+      expect(session).toMatchObject({ status: 'active', lastSeq: 1, draftId });
+      const events = await timeline(input.sessionId);
+      expect(events.map((e) => e.seq)).toEqual([1]);
+      expect(events[0]!.payload).toMatchObject({ runId: input.runId, revision: 1 });
+      expect(await getRun(db.database.orm, input.runId)).toMatchObject({
+        status: 'queued',
+        sessionId: input.sessionId,
+      });
+    }
   });
 
   it('commits 40 runs × 3 steps + end in batched statements: gap-free seq, counters, closed sessions', async () => {
