@@ -2,7 +2,9 @@
  * npm run bench:orchestrate — 200 concurrent draft cycles, every role on a mock provider answering in 100 ms, on real
  * PostgreSQL (DATABASE_URL, default the local test server; a fresh database is created and dropped). Prints total wall
  * time against the ideal (3 × 100 ms, all parallel) and per-step overhead (step event gap minus provider latency).
+ * The mock provider runs in its own process, as a real provider would be remote.
  */
+import { spawn } from 'node:child_process';
 import { sql } from 'drizzle-orm';
 import { createGateway } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
@@ -10,11 +12,44 @@ import { queryRows } from '../src/db/database.js';
 import { startMockProvider } from '../src/mock-provider/mock-provider.js';
 import { createBenchDatabase, pct } from './bench-support.js';
 
+/** `startMockProvider` in a child process; resolves with its URL. */
+function startMockProcess(latencyMs: number): Promise<{ url: string; close(): Promise<void> }> {
+  const code = `import('./src/mock-provider/mock-provider.ts').then(async (m) => {
+    const p = await m.startMockProvider({ script: { default: { latencyMs: ${latencyMs} } } });
+    console.log('URL ' + p.url);
+  })`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', code], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk;
+      const match = /URL (\S+)/.exec(out);
+      if (match)
+        resolve({
+          url: match[1] as string,
+          close: () =>
+            new Promise((done) => {
+              child.once('exit', () => done());
+              child.kill();
+            }),
+        });
+    });
+    child.once('exit', (code) => reject(new Error(`mock provider exited ${code}: ${out}`)));
+  });
+}
+
 const CYCLES = Number(process.env.BENCH_CYCLES ?? 200);
 const LATENCY_MS = 100;
 
 const bench = await createBenchDatabase();
-const mock = await startMockProvider({ script: { default: { latencyMs: LATENCY_MS } } });
+// The provider is remote in production: the mock runs in its own process (BENCH_MOCK_IN_PROCESS=1 keeps the old
+// setup, where the mock's HTTP serving shares the gateway's event loop).
+const mock =
+  process.env.BENCH_MOCK_IN_PROCESS === '1'
+    ? await startMockProvider({ script: { default: { latencyMs: LATENCY_MS } } })
+    : await startMockProcess(LATENCY_MS);
 const gateway = await createGateway({
   config: loadConfig({
     DATABASE_URL: bench.url,

@@ -266,6 +266,14 @@ export const settings = {
     parse: integer({ min: 100, max: 600000 }),
     default: 20000,
   }),
+  aiRuntimeUpstreamConnections: setting({
+    env: 'AI_RUNTIME_UPSTREAM_CONNECTIONS',
+    group: 'AI runtime',
+    description:
+      'Most concurrent connections to one upstream origin; further calls to it wait for a free connection. A model call holds its connection for its whole answer, so this bounds how many calls to one provider run at once.',
+    parse: integer({ min: 1, max: 100000 }),
+    default: 1024,
+  }),
   aiRuntimeAttemptTimeoutMs: setting({
     env: 'AI_RUNTIME_ATTEMPT_TIMEOUT_MS',
     group: 'AI runtime',

@@ -35,7 +35,7 @@ export class UpstreamClient {
     let pool = this.pools.get(origin);
     if (!pool) {
       pool = new Pool(origin, {
-        connections: this.options.connectionsPerOrigin ?? 128,
+        connections: this.options.connectionsPerOrigin ?? 1024,
         headersTimeout: this.options.httpTimeoutMs,
         bodyTimeout: this.options.httpTimeoutMs,
         keepAliveTimeout: 30_000,

@@ -69,7 +69,10 @@ export class AiRuntime {
         'circuit store unavailable; failing open',
       );
     };
-    this.upstream = new UpstreamClient({ httpTimeoutMs: definition.settings.httpTimeoutMs });
+    this.upstream = new UpstreamClient({
+      httpTimeoutMs: definition.settings.httpTimeoutMs,
+      connectionsPerOrigin: definition.settings.upstreamConnections,
+    });
     const adapters = {
       ...createProviderRegistry({
         client: this.upstream,

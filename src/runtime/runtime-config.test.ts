@@ -33,6 +33,7 @@ describe('runtime definition from env and file', () => {
       runDeadlineMs: 60000,
       maxRetriesPerProvider: 1,
       httpTimeoutMs: 20000,
+      upstreamConnections: 1024,
     });
   });
 

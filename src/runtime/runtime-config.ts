@@ -28,6 +28,8 @@ export interface ProviderDefinition {
 export interface RuntimeSettings {
   cooldownMs: number;
   httpTimeoutMs: number;
+  /** Connections per upstream origin (AI_RUNTIME_UPSTREAM_CONNECTIONS). */
+  upstreamConnections: number;
   attemptTimeoutMs: number;
   runDeadlineMs: number;
   maxRetriesPerProvider: number;
@@ -261,6 +263,7 @@ export function loadRuntimeDefinition(config: Config): RuntimeDefinition {
     settings: {
       cooldownMs: config.aiProviderCooldownMs,
       httpTimeoutMs: config.aiRuntimeHttpTimeoutMs,
+      upstreamConnections: config.aiRuntimeUpstreamConnections,
       attemptTimeoutMs: config.aiRuntimeAttemptTimeoutMs,
       runDeadlineMs: config.aiRuntimeRunDeadlineMs,
       maxRetriesPerProvider: config.aiRuntimeMaxRetriesPerProvider,
