@@ -1,5 +1,6 @@
 import type { Database, Executor } from '../db/database.js';
-import { type AppError, isAppError } from '../errors/app-error.js';
+import { GroupCommit, type Settled } from '../db/group-commit.js';
+import { isAppError } from '../errors/app-error.js';
 import { appendEventsBatch, type NewEvent } from '../sessions/event-store.js';
 import type { SessionEvent, SessionRecord } from '../sessions/session-model.js';
 import type { CreateSessionInput, SessionService } from '../sessions/session-service.js';
@@ -22,13 +23,10 @@ export interface IngestCommit {
 /** `event` when applied; undefined when (connector, eventId) was already claimed (a replay). */
 export type IngestCommitOutcome = SessionEvent | undefined;
 
-/** Inside a batch: applied (with the session row when the batched statement wrote it), a replay, or a refusal. */
-type Settled = { event: SessionEvent | undefined; session?: SessionRecord } | { refused: AppError };
-
-interface Pending {
-  commit: IngestCommit;
-  resolve(outcome: IngestCommitOutcome): void;
-  reject(error: unknown): void;
+/** Inside a batch: applied (with the session row when the batched statement wrote it), or a replay. */
+interface Applied {
+  event: SessionEvent | undefined;
+  session?: SessionRecord;
 }
 
 export interface IngestCommitBatcherOptions {
@@ -39,23 +37,21 @@ export interface IngestCommitBatcherOptions {
 }
 
 /**
- * Group commit for ingest: requests accepted while a batch is committing go together in the next one — one
- * transaction and, for events to existing sessions, one statement for the whole batch — and each is acknowledged
- * only after that transaction committed. A session or a dedup key is never in two batches in flight (nor twice in
- * one), so batches never wait on each other's rows and each session's events keep their order.
+ * Group commit for ingest (`GroupCommit`): requests accepted while a batch is committing go together in the next
+ * one — one transaction and, for events to existing sessions, two statements for the whole batch — and each is
+ * acknowledged only after that transaction committed. A session or a dedup key is never in two batches in flight
+ * (nor twice in one), so batches never wait on each other's rows and each session's events keep their order.
  *
  * Inside a batch: lock the sessions (in id order), claim the dedup keys of every event for an active session in one
- * statement and append the claimed events in another (`appendEventsBatch`), then take the rest one by one in the same transaction (new sessions, closed ones, events
- * an append hook must see). If the batch transaction fails, each request is retried alone, so one bad request
- * never fails its neighbours.
+ * statement and append the claimed events in another (`appendEventsBatch`), then take the rest one by one in the
+ * same transaction (new sessions, closed ones, events an append hook must see). A refusal of one request (its
+ * session is closed) releases its claim and leaves the others; if the batch transaction fails, each request is
+ * retried alone, so one bad request never fails its neighbours.
  */
 export class IngestCommitBatcher {
-  private pending: Pending[] = [];
-  private readonly busy = new Set<string>();
-  private inFlight = 0;
-  private scheduled = false;
-  /** Batches committed, requests in them, the largest batch, and batches retried request by request. */
-  readonly stats = { batches: 0, requests: 0, largest: 0, fallbacks: 0 };
+  private readonly group: GroupCommit<IngestCommit, IngestCommitOutcome>;
+  /** Batches retried request by request after their shared transaction failed. */
+  private fallbacks = 0;
 
   constructor(
     private readonly deps: {
@@ -64,89 +60,53 @@ export class IngestCommitBatcher {
       /** Told when the after-commit auto-compaction of a batched session fails (the events are committed). */
       onError?: (error: unknown) => void;
     },
-    private readonly options: IngestCommitBatcherOptions = { maxInFlight: 4, maxBatch: 64 },
-  ) {}
+    options: IngestCommitBatcherOptions = { maxInFlight: 4, maxBatch: 64 },
+  ) {
+    this.group = new GroupCommit({
+      ...options,
+      keys: (c) => [`s:${c.claim.sessionId}`, `d:${claimKey(c.claim.connectorId, c.claim.eventId)}`],
+      commit: (commits) => this.commitOrSplit(commits),
+    });
+  }
+
+  /** Batches, requests, the largest batch, and batches retried request by request. */
+  get stats() {
+    const { batches, items, largest } = this.group.stats;
+    return { batches, requests: items, largest, fallbacks: this.fallbacks };
+  }
 
   commit(commit: IngestCommit): Promise<IngestCommitOutcome> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ commit, resolve, reject });
-      this.schedule();
-    });
+    return this.group.submit(commit);
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.inFlight >= this.options.maxInFlight || this.pending.length === 0) return;
-    this.scheduled = true;
-    // setImmediate lets every request that finished validation in this turn of the event loop join the batch.
-    setImmediate(() => {
-      this.scheduled = false;
-      this.flush();
-    });
-  }
-
-  private flush(): void {
-    const batch: Pending[] = [];
-    const keys = new Set<string>();
-    const rest: Pending[] = [];
-    for (const item of this.pending) {
-      const own = keysOf(item.commit);
-      if (batch.length < this.options.maxBatch && own.every((k) => !keys.has(k) && !this.busy.has(k))) {
-        batch.push(item);
-        for (const k of own) keys.add(k);
-      } else {
-        rest.push(item);
-      }
-    }
-    this.pending = rest;
-    if (batch.length === 0) return; // everything waits for a key already in flight; its end reschedules
-    for (const k of keys) this.busy.add(k);
-    this.inFlight += 1;
-    void this.run(batch).finally(() => {
-      for (const k of keys) this.busy.delete(k);
-      this.inFlight -= 1;
-      this.schedule();
-    });
-    this.schedule();
-  }
-
-  private async run(batch: Pending[]): Promise<void> {
-    let outcomes: Settled[];
-    this.stats.batches += 1;
-    this.stats.requests += batch.length;
-    this.stats.largest = Math.max(this.stats.largest, batch.length);
+  private async commitOrSplit(commits: IngestCommit[]): Promise<Settled<IngestCommitOutcome>[]> {
+    let outcomes: Settled<Applied>[];
     try {
-      outcomes = await this.deps.database.transaction((tx) =>
-        this.commitBatch(
-          tx,
-          batch.map((item) => item.commit),
-        ),
-      );
+      outcomes = await this.deps.database.transaction((tx) => this.commitBatch(tx, commits));
     } catch {
       // Something failed the shared transaction (nothing of it committed): each request alone, its own outcome.
-      this.stats.fallbacks += 1;
-      await Promise.all(
-        batch.map((item) =>
+      this.fallbacks += 1;
+      return Promise.all(
+        commits.map((c) =>
           this.deps.database
-            .transaction((tx) => this.commitOne(tx, item.commit))
-            .then(item.resolve, item.reject),
+            .transaction((tx) => this.commitOne(tx, c))
+            .then(
+              (value) => ({ ok: true as const, value }),
+              (error: unknown) => ({ ok: false as const, error }),
+            ),
         ),
       );
-      return;
     }
-    for (const [index, item] of batch.entries()) {
-      const outcome = outcomes[index]!;
-      if ('refused' in outcome) {
-        item.reject(outcome.refused);
-        continue;
-      }
-      item.resolve(outcome.event);
+    return outcomes.map((outcome) => {
+      if (!outcome.ok) return outcome;
+      const { event, session } = outcome.value;
       // The batched statement bypassed `append`: refresh the memory view and auto-compact as it would have.
-      if (outcome.session)
-        void this.deps.sessions.noteAppended(outcome.session).catch((error) => this.deps.onError?.(error));
-    }
+      if (session) void this.deps.sessions.noteAppended(session).catch((error) => this.deps.onError?.(error));
+      return { ok: true, value: event };
+    });
   }
 
-  private async commitBatch(tx: Executor, commits: IngestCommit[]): Promise<Settled[]> {
+  private async commitBatch(tx: Executor, commits: IngestCommit[]): Promise<Settled<Applied>[]> {
     const { sessions } = this.deps;
     const status = await lockSessionsForAppend(
       tx,
@@ -158,7 +118,7 @@ export class IngestCommitBatcher {
       if (status.get(c.claim.sessionId) === 'active' && !sessions.appendHookWants(c.event)) fast.push(index);
       else slow.push(index);
     }
-    const outcomes: Settled[] = new Array(commits.length);
+    const outcomes: Settled<Applied>[] = new Array(commits.length);
     if (fast.length > 0) {
       // Two statements for the whole group: the dedup claims, then one append per claimed event.
       const claimed = await claimIngestEvents(
@@ -169,7 +129,7 @@ export class IngestCommitBatcher {
       for (const index of fast) {
         const { claim } = commits[index]!;
         if (claimed.has(claimKey(claim.connectorId, claim.eventId))) toAppend.push(index);
-        else outcomes[index] = { event: undefined };
+        else outcomes[index] = { ok: true, value: { event: undefined } };
       }
       const appended = await appendEventsBatch(
         tx,
@@ -178,20 +138,17 @@ export class IngestCommitBatcher {
           return { sessionId: c.claim.sessionId, event: { ...c.event, id: c.claim.sessionEventId } };
         }),
       );
-      for (const [i, index] of toAppend.entries()) {
-        const { event, session } = appended[i]!;
-        outcomes[index] = { event, session };
-      }
+      for (const [i, index] of toAppend.entries()) outcomes[index] = { ok: true, value: appended[i]! };
     }
     for (const index of slow) {
       const c = commits[index]!;
       try {
-        outcomes[index] = { event: await this.commitOne(tx, c) };
+        outcomes[index] = { ok: true, value: { event: await this.commitOne(tx, c) } };
       } catch (error) {
         // A refusal of this request alone (e.g. its session is closed): undo its claim, keep the batch going.
         if (!isAppError(error)) throw error;
         await releaseIngestClaim(tx, c.claim.connectorId, c.claim.eventId);
-        outcomes[index] = { refused: error };
+        outcomes[index] = { ok: false, error };
       }
     }
     return outcomes;
@@ -209,8 +166,4 @@ export class IngestCommitBatcher {
     await sessions.create(c.newSession, tx);
     return sessions.append(c.claim.sessionId, c.event, tx);
   }
-}
-
-function keysOf(commit: IngestCommit): string[] {
-  return [`s:${commit.claim.sessionId}`, `d:${commit.claim.connectorId}\u0000${commit.claim.eventId}`];
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/database.js';
+import { GroupCommit, type Settled } from '../db/group-commit.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import { DRAFT_CYCLE_QUEUE } from './draft-cycle.js';
 import { type NewSessionRun, startRunsInNewSessions } from './run-store.js';
@@ -16,62 +17,39 @@ export interface RunStartOutcome {
   jobId: string | null;
 }
 
-interface Pending {
-  start: RunStart;
-  resolve(outcome: RunStartOutcome): void;
-  reject(error: unknown): void;
-}
-
 /**
  * Group commit for draft-cycle starts in fresh sessions: starts that arrive while a batch is committing go in the
  * next one — one transaction with one statement for every session, run, `draft_cycle_started` event, counter and
  * NOTIFY (`startRunsInNewSessions`) and one multi-row job insert — so 200 concurrent starts cost a few commits
  * instead of 200. Each start is acknowledged only after its batch committed; if a batch fails, each start is
- * retried alone so one bad start never fails the others. Fresh sessions share no rows, so batches never wait on
- * each other.
+ * retried alone so one bad start never fails the others. Fresh sessions share no rows, so no keys are needed.
  */
 export class RunStartBatcher {
-  private pending: Pending[] = [];
-  private inFlight = 0;
-  private scheduled = false;
+  private readonly group: GroupCommit<RunStart, RunStartOutcome>;
 
   constructor(
     private readonly deps: { database: Database; jobs: JobQueue },
-    private readonly options: { maxInFlight: number; maxBatch: number } = { maxInFlight: 4, maxBatch: 250 },
-  ) {}
+    options: { maxInFlight: number; maxBatch: number } = { maxInFlight: 4, maxBatch: 250 },
+  ) {
+    this.group = new GroupCommit({ ...options, commit: (starts) => this.commitOrSplit(starts) });
+  }
 
   start(start: RunStart): Promise<RunStartOutcome> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ start, resolve, reject });
-      this.schedule();
-    });
+    return this.group.submit(start);
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.inFlight >= this.options.maxInFlight || this.pending.length === 0) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      const batch = this.pending.splice(0, this.options.maxBatch);
-      if (batch.length === 0) return;
-      this.inFlight += 1;
-      void this.run(batch).finally(() => {
-        this.inFlight -= 1;
-        this.schedule();
-      });
-      this.schedule();
-    });
-  }
-
-  private async run(batch: Pending[]): Promise<void> {
+  private async commitOrSplit(starts: RunStart[]): Promise<Settled<RunStartOutcome>[]> {
     try {
-      const outcomes = await this.commit(batch.map((item) => item.start));
-      for (const [index, item] of batch.entries()) item.resolve(outcomes[index]!);
-    } catch {
+      return (await this.commit(starts)).map((value) => ({ ok: true, value }));
+    } catch (error) {
+      if (starts.length === 1) return [{ ok: false, error }];
       // The shared transaction failed and nothing of it committed: each start alone, with its own outcome.
-      await Promise.all(
-        batch.map((item) =>
-          this.commit([item.start]).then((outcomes) => item.resolve(outcomes[0]!), item.reject),
+      return Promise.all(
+        starts.map((start) =>
+          this.commit([start]).then(
+            ([value]) => ({ ok: true as const, value: value! }),
+            (error: unknown) => ({ ok: false as const, error }),
+          ),
         ),
       );
     }

@@ -3,8 +3,11 @@ import { type Executor, queryOne, queryRows, toIso } from '../db/database.js';
 import {
   type EventWriteFacts,
   eventWriteFacts,
+  FACT_COLUMNS,
+  factColumns,
   type NewEvent,
   newEventId,
+  rollupIncrements,
   SESSION_EVENTS_CHANNEL,
 } from '../sessions/event-store.js';
 
@@ -331,13 +334,7 @@ export async function commitRunBatch(executor: Executor, commits: RunCommit[]): 
             updated_at = clock_timestamp(),
             last_event_at = clock_timestamp(),
             last_event_type = i.last_type,
-            step_count = s.step_count + i.step_inc,
-            failed_step_count = s.failed_step_count + i.failed_inc,
-            cycle_completed_count = s.cycle_completed_count + i.completed_inc,
-            cycle_failed_count = s.cycle_failed_count + i.cycle_failed_inc,
-            attempt_success_count = s.attempt_success_count + i.attempt_success,
-            attempt_failed_count = s.attempt_failed_count + i.attempt_failed,
-            attempt_skipped_count = s.attempt_skipped_count + i.attempt_skipped,
+            ${rollupIncrements},
             status = case when i.close_session then 'closed' else s.status end,
             closed_at = case when i.close_session then clock_timestamp() else s.closed_at end
           from input i join applied a on a.ord = i.ord
@@ -415,7 +412,6 @@ export async function startRunsInNewSessions(tx: Executor, inputs: NewSessionRun
   if (inputs.length === 0) return [];
   const input = inputs.map((run, ord) => {
     const { event } = run;
-    const facts = event.facts;
     return {
       ord,
       run_id: run.runId,
@@ -430,15 +426,7 @@ export async function startRunsInNewSessions(tx: Executor, inputs: NewSessionRun
       to_role: event.toRole,
       type: event.type,
       payload: event.payload ?? {},
-      provider: facts.provider,
-      step_inc: facts.stepIncrement,
-      failed_inc: facts.failedStepIncrement,
-      completed_inc: facts.cycleCompletedIncrement,
-      cycle_failed_inc: facts.cycleFailedIncrement,
-      attempt_success: facts.attempts.success,
-      attempt_failed: facts.attempts.failed,
-      attempt_skipped: facts.attempts.skipped,
-      counters: facts.counters.map(([dimension, key, count]) => ({ dimension, key, count })),
+      ...factColumns(event.facts),
     };
   });
   const rows = await queryRows<{ ord: number; created: boolean }>(
@@ -446,9 +434,7 @@ export async function startRunsInNewSessions(tx: Executor, inputs: NewSessionRun
     sql`with input as (
           select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as i(
             ord int, run_id uuid, session_id text, draft_id uuid, channel text, prompt_seed text, metadata jsonb,
-            roles jsonb, event_id text, from_role text, to_role text, type text, payload jsonb, provider text,
-            step_inc int, failed_inc int, completed_inc int, cycle_failed_inc int, attempt_success int,
-            attempt_failed int, attempt_skipped int, counters jsonb)
+            roles jsonb, event_id text, from_role text, to_role text, type text, payload jsonb, ${FACT_COLUMNS})
         ), draft as (
           select id, revision from drafts where id in (select draft_id from input)
         ), created as (

@@ -87,6 +87,38 @@ export function eventWriteFacts(input: NewEvent): EventWriteFacts {
   };
 }
 
+/**
+ * An event's write facts as recordset columns, for the batch statements (`appendEventsBatch`, the draft-cycle
+ * starts and commits), which declare them with `FACT_COLUMNS` and apply them with `rollupIncrements`.
+ */
+export function factColumns(facts: EventWriteFacts) {
+  return {
+    provider: facts.provider,
+    step_inc: facts.stepIncrement,
+    failed_inc: facts.failedStepIncrement,
+    completed_inc: facts.cycleCompletedIncrement,
+    cycle_failed_inc: facts.cycleFailedIncrement,
+    attempt_success: facts.attempts.success,
+    attempt_failed: facts.attempts.failed,
+    attempt_skipped: facts.attempts.skipped,
+    counters: facts.counters.map(([dimension, key, count]) => ({ dimension, key, count })),
+  };
+}
+
+/** The `jsonb_to_recordset` column list of `factColumns`. */
+export const FACT_COLUMNS = sql.raw(
+  'provider text, step_inc int, failed_inc int, completed_inc int, cycle_failed_inc int, attempt_success int, attempt_failed int, attempt_skipped int, counters jsonb',
+);
+
+/** `SET` items adding a recordset row's (alias `i`) fact columns to the session row (alias `s`) roll-ups. */
+export const rollupIncrements = sql.raw(`step_count = s.step_count + i.step_inc,
+            failed_step_count = s.failed_step_count + i.failed_inc,
+            cycle_completed_count = s.cycle_completed_count + i.completed_inc,
+            cycle_failed_count = s.cycle_failed_count + i.cycle_failed_inc,
+            attempt_success_count = s.attempt_success_count + i.attempt_success,
+            attempt_failed_count = s.attempt_failed_count + i.attempt_failed,
+            attempt_skipped_count = s.attempt_skipped_count + i.attempt_skipped`);
+
 /** A new event id (`age-<uuid>`). */
 export function newEventId(): string {
   return `age-${randomUUID()}`;
@@ -176,35 +208,23 @@ export async function appendEventsBatch(
   items: { sessionId: string; event: NewEvent & { id: string } }[],
 ): Promise<AppendResult[]> {
   if (items.length === 0) return [];
-  const input = items.map(({ sessionId, event }, ord) => {
-    const facts = eventWriteFacts(event);
-    return {
-      ord,
-      session_id: sessionId,
-      event_id: event.id,
-      from_role: event.fromRole,
-      to_role: event.toRole ?? null,
-      type: event.type,
-      payload: event.payload === undefined ? {} : event.payload,
-      connector_id: event.connectorId ?? null,
-      provider: facts.provider,
-      step_inc: facts.stepIncrement,
-      failed_inc: facts.failedStepIncrement,
-      completed_inc: facts.cycleCompletedIncrement,
-      cycle_failed_inc: facts.cycleFailedIncrement,
-      attempt_success: facts.attempts.success,
-      attempt_failed: facts.attempts.failed,
-      attempt_skipped: facts.attempts.skipped,
-      counters: facts.counters.map(([dimension, key, count]) => ({ dimension, key, count })),
-    };
-  });
+  const input = items.map(({ sessionId, event }, ord) => ({
+    ord,
+    session_id: sessionId,
+    event_id: event.id,
+    from_role: event.fromRole,
+    to_role: event.toRole ?? null,
+    type: event.type,
+    payload: event.payload === undefined ? {} : event.payload,
+    connector_id: event.connectorId ?? null,
+    ...factColumns(eventWriteFacts(event)),
+  }));
   const rows = await queryRows<Record<string, unknown>>(
     tx,
     sql`with input as (
           select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as i(
             ord int, session_id text, event_id text, from_role text, to_role text, type text, payload jsonb,
-            connector_id text, provider text, step_inc int, failed_inc int, completed_inc int, cycle_failed_inc int,
-            attempt_success int, attempt_failed int, attempt_skipped int, counters jsonb)
+            connector_id text, ${FACT_COLUMNS})
         ), appended as (
           update sessions s set
             last_seq = s.last_seq + 1,
@@ -212,13 +232,7 @@ export async function appendEventsBatch(
             updated_at = clock_timestamp(),
             last_event_at = clock_timestamp(),
             last_event_type = i.type,
-            step_count = s.step_count + i.step_inc,
-            failed_step_count = s.failed_step_count + i.failed_inc,
-            cycle_completed_count = s.cycle_completed_count + i.completed_inc,
-            cycle_failed_count = s.cycle_failed_count + i.cycle_failed_inc,
-            attempt_success_count = s.attempt_success_count + i.attempt_success,
-            attempt_failed_count = s.attempt_failed_count + i.attempt_failed,
-            attempt_skipped_count = s.attempt_skipped_count + i.attempt_skipped
+            ${rollupIncrements}
           from input i
           where s.id = i.session_id and s.status = 'active'
           returning s.*, i.ord as input_ord

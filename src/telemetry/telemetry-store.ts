@@ -81,6 +81,41 @@ export function sumCounts(groups: SessionCounts[]): SessionCounts {
 }
 
 /**
+ * One session row (alias `s`, bounds `b`) as a roll-up row: its keys, stale flag and counts, one session. The
+ * boundary hours of the roll-up read and the direct scan both use it, so both feed `groupAggregate` the same shape.
+ */
+const sessionContribution = sql.raw(`s.channel,
+                 case when s.connector_id is not null then 'external_webhook'
+                      when s.draft_id is not null then 'live_session' else 'web' end as adapter,
+                 s.status, (s.failed_step_count > 0 or s.cycle_failed_count > 0) as failed,
+                 (s.status = 'active' and coalesce(s.last_event_at, s.created_at) < b.stale_before) as stale,
+                 1 as sessions, (s.compact_count > 0)::int as compacted, (s.auto_compact_count > 0)::int as auto_compacted,
+                 s.last_seq as events, s.step_count as steps, s.failed_step_count as failed_steps,
+                 s.compact_count as compactions, s.auto_compact_count as auto_compactions, s.pruned_count_total as pruned,
+                 s.attempt_success_count as attempt_success, s.attempt_failed_count as attempt_failed,
+                 s.attempt_skipped_count as attempt_skipped`);
+
+/** Sums roll-up-shaped rows `x` into one group per (channel, adapter). */
+const groupAggregate = sql.raw(`select channel, adapter, sum(sessions)::bigint as total,
+          coalesce(sum(sessions) filter (where status = 'active'), 0)::bigint as active,
+          coalesce(sum(sessions) filter (where status = 'closed'), 0)::bigint as closed,
+          coalesce(sum(sessions) filter (where stale or failed), 0)::bigint as attention,
+          coalesce(sum(sessions) filter (where stale), 0)::bigint as stale,
+          sum(compacted)::bigint as compacted,
+          sum(auto_compacted)::bigint as auto_compacted,
+          coalesce(sum(sessions) filter (where failed), 0)::bigint as failed,
+          sum(events)::bigint as events,
+          sum(steps)::bigint as step_events,
+          sum(failed_steps)::bigint as failed_step_events,
+          sum(compactions)::bigint as compactions,
+          sum(auto_compactions)::bigint as auto_compactions,
+          sum(pruned)::bigint as pruned,
+          sum(attempt_success)::bigint as attempt_success,
+          sum(attempt_failed)::bigint as attempt_failed,
+          sum(attempt_skipped)::bigint as attempt_skipped
+        from x group by channel, adapter having sum(sessions) > 0`);
+
+/**
  * The same groups computed the direct way, one pass over the window's session rows (their roll-up columns). Used
  * for the provider filter (membership is per session, not per roll-up key) and as the reference the roll-up path is
  * tested against; its cost grows with the sessions in the window.
@@ -92,35 +127,9 @@ export async function sessionGroupsByScan(
 ): Promise<SessionGroup[]> {
   const rows = await queryRows<Record<string, unknown>>(
     executor,
-    sql`with scope as (
-          select s.channel, s.status, s.last_seq, s.step_count, s.failed_step_count, s.compact_count,
-                 s.auto_compact_count, s.pruned_count_total, s.attempt_success_count, s.attempt_failed_count,
-                 s.attempt_skipped_count,
-                 (s.failed_step_count > 0 or s.cycle_failed_count > 0) as failed,
-                 (s.status = 'active' and coalesce(s.last_event_at, s.created_at)
-                    < now() - make_interval(mins => ${staleMinutes})) as stale,
-                 case when s.connector_id is not null then 'external_webhook'
-                      when s.draft_id is not null then 'live_session' else 'web' end as adapter
-          from sessions s where ${sessionScope(filters)}
-        )
-        select channel, adapter, count(*)::int as total,
-          count(*) filter (where status = 'active')::int as active,
-          count(*) filter (where status = 'closed')::int as closed,
-          count(*) filter (where stale or failed)::int as attention,
-          count(*) filter (where stale)::int as stale,
-          count(*) filter (where compact_count > 0)::int as compacted,
-          count(*) filter (where auto_compact_count > 0)::int as auto_compacted,
-          count(*) filter (where failed)::int as failed,
-          sum(last_seq)::bigint as events,
-          sum(step_count)::bigint as step_events,
-          sum(failed_step_count)::bigint as failed_step_events,
-          sum(compact_count)::bigint as compactions,
-          sum(auto_compact_count)::bigint as auto_compactions,
-          sum(pruned_count_total)::bigint as pruned,
-          sum(attempt_success_count)::bigint as attempt_success,
-          sum(attempt_failed_count)::bigint as attempt_failed,
-          sum(attempt_skipped_count)::bigint as attempt_skipped
-        from scope group by channel, adapter`,
+    sql`with b as (${bounds(filters.hours, staleMinutes)}),
+        x as (select ${sessionContribution} from sessions s, b where ${sessionScope(filters)})
+        ${groupAggregate}`,
   );
   return rows.map(groupFromRow);
 }
@@ -202,16 +211,7 @@ export async function sessionGroups(
           where r.updated_hour > b.w and not (r.status = 'active' and r.activity_hour = b.sh)${keys}
         ),
         edge as (
-          select s.channel,
-                 case when s.connector_id is not null then 'external_webhook'
-                      when s.draft_id is not null then 'live_session' else 'web' end as adapter,
-                 s.status, (s.failed_step_count > 0 or s.cycle_failed_count > 0) as failed,
-                 (s.status = 'active' and coalesce(s.last_event_at, s.created_at) < b.stale_before) as stale,
-                 1 as sessions, (s.compact_count > 0)::int as compacted, (s.auto_compact_count > 0)::int as auto_compacted,
-                 s.last_seq as events, s.step_count as steps, s.failed_step_count as failed_steps,
-                 s.compact_count as compactions, s.auto_compact_count as auto_compactions, s.pruned_count_total as pruned,
-                 s.attempt_success_count as attempt_success, s.attempt_failed_count as attempt_failed,
-                 s.attempt_skipped_count as attempt_skipped
+          select ${sessionContribution}
           from sessions s, b
           where ((s.updated_at >= b.t0 and s.updated_at < b.w + interval '1 hour')
               or (s.updated_at >= b.w + interval '1 hour' and s.status = 'active'
@@ -219,24 +219,7 @@ export async function sessionGroups(
                   and coalesce(s.last_event_at, s.created_at) < b.sh + interval '1 hour'))${edgeFilters}
         ),
         x as (select * from rolled union all select * from edge)
-        select channel, adapter, sum(sessions)::bigint as total,
-          coalesce(sum(sessions) filter (where status = 'active'), 0)::bigint as active,
-          coalesce(sum(sessions) filter (where status = 'closed'), 0)::bigint as closed,
-          coalesce(sum(sessions) filter (where stale or failed), 0)::bigint as attention,
-          coalesce(sum(sessions) filter (where stale), 0)::bigint as stale,
-          sum(compacted)::bigint as compacted,
-          sum(auto_compacted)::bigint as auto_compacted,
-          coalesce(sum(sessions) filter (where failed), 0)::bigint as failed,
-          sum(events)::bigint as events,
-          sum(steps)::bigint as step_events,
-          sum(failed_steps)::bigint as failed_step_events,
-          sum(compactions)::bigint as compactions,
-          sum(auto_compactions)::bigint as auto_compactions,
-          sum(pruned)::bigint as pruned,
-          sum(attempt_success)::bigint as attempt_success,
-          sum(attempt_failed)::bigint as attempt_failed,
-          sum(attempt_skipped)::bigint as attempt_skipped
-        from x group by channel, adapter having sum(sessions) > 0`,
+        ${groupAggregate}`,
   );
   return rows.map(groupFromRow);
 }
