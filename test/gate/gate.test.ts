@@ -1,0 +1,251 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routingRow } from '../../src/cli/gate/failure-modes.js';
+import { childEnv, run } from '../helpers/processes.js';
+import { adminRequest, startTestGateway, TEST_TOKENS, type TestGateway } from '../helpers/test-gateway.js';
+import {
+  exampleProfiles,
+  expectValidArtifacts,
+  type GateRun,
+  runGate,
+  WEBHOOK_SECRET,
+} from './gate-support.js';
+
+const WRONG_SECRET = 'not-the-webhook-secret-0123456789';
+const WRONG_TOKEN = 'not-an-admin-token-0123456789abcdef';
+
+/** Every probe session the gate reported, with whether the gateway now has it closed. */
+async function probeSessionStates(t: TestGateway, gate: GateRun): Promise<Record<string, string>> {
+  const ids = [
+    gate.summary.checks.orchestration?.details?.sessionId,
+    gate.summary.checks.ingestProbe?.details?.sessionId,
+    ...gate.traces.channels.map((c) => c.steps.ingest?.sessionId),
+  ].filter((id): id is string => typeof id === 'string');
+  const states: Record<string, string> = {};
+  for (const id of ids) {
+    const res = await adminRequest(t, 'GET', `/api/admin/agent-gateway/sessions/${id}?limit=1`);
+    states[id] = res.json().session.status;
+  }
+  return states;
+}
+
+/** No secret appears anywhere the gate writes or prints. */
+function expectNoSecrets(gate: GateRun, secrets: string[], extra: string[] = []): void {
+  const written = readdirSync(gate.outDir).map((f) => readFileSync(join(gate.outDir, f), 'utf8'));
+  for (const text of [gate.stdout, gate.stderr, ...written, ...extra]) {
+    for (const secret of secrets) expect(text).not.toContain(secret);
+  }
+}
+
+describe('agw gate against a healthy gateway (example profiles for telegram, slack, discord)', () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway({
+      listen: true,
+      env: {
+        AGENT_GATEWAY_WEBHOOK_SECRET: WEBHOOK_SECRET,
+        AGENT_GATEWAY_INGEST_CONNECTOR_PROFILES: exampleProfiles,
+      },
+    });
+  });
+  afterAll(async () => t?.close());
+
+  it('passes every check (env fallbacks, --flag=value), writes valid artifacts and a step summary, leaks no secret', async () => {
+    const stepSummary = join(mkdtempSync(join(tmpdir(), 'agw-step-')), 'summary.md');
+    const gate = await runGate(['--strict', '--required-external-channels=all', '--http-timeout-ms=10000'], {
+      RELEASE_API_BASE_URL: t.url,
+      RELEASE_ADMIN_API_TOKEN: TEST_TOKENS.admin,
+      RELEASE_AGENT_GATEWAY_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      GITHUB_STEP_SUMMARY: stepSummary,
+    });
+    expect(gate.code, gate.stdout + gate.stderr).toBe(0);
+    expect(gate.summary).toMatchObject({ pass: true, status: 'pass' });
+    for (const [name, check] of Object.entries(gate.summary.checks)) {
+      expect({ name, pass: check.pass, skipped: check.skipped, errors: check.errors }).toEqual({
+        name,
+        pass: true,
+        skipped: false,
+        errors: [],
+      });
+      expect(typeof check.durationMs).toBe('number');
+    }
+    expect(gate.summary.checks.orchestration!.details).toMatchObject({
+      completed: true,
+      steps: ['critic', 'maker', 'judge'],
+      sessionClosed: true,
+    });
+    expect(gate.summary.checks.dryRun!.details.roles).toHaveLength(4);
+    expect(gate.summary.checks.ingestProbe!.details).toMatchObject({
+      httpStatus: 201,
+      applied: true,
+      replay: { httpStatus: 200, deduplicated: true, sameSession: true },
+    });
+    expect(gate.summary.checks.ingestExternalChannelFallback).toMatchObject({
+      configuredChannels: ['discord', 'slack', 'telegram'],
+      requiredChannels: ['telegram', 'slack', 'discord'],
+      missingRequiredChannels: [],
+      requiredChannelsPass: true,
+    });
+    expect(gate.summary.checks.ingestExternalChannelFailureModes).toMatchObject({
+      failedChannels: [],
+      requiredFailedChannels: [],
+    });
+    expect(gate.traces.channels.map((c) => [c.channel, c.connectorId, c.pass])).toEqual([
+      ['discord', 'discord_main', true],
+      ['slack', 'slack_main', true],
+      ['telegram', 'telegram_main', true],
+    ]);
+    for (const trace of gate.traces.channels) {
+      expect(trace.resolvedExternalSessionId).toBe(trace.expectedExternalSessionId);
+      expect(trace.steps.telemetry!.acceptedAfter).toBeGreaterThan(
+        trace.steps.telemetry!.acceptedBefore as number,
+      );
+    }
+    expect(gate.traces.channels[2]!.expectedExternalSessionId).toMatch(/^telegram_chat:-\d+$/);
+    expectValidArtifacts(gate);
+    // Probe sessions are closed afterwards.
+    const states = await probeSessionStates(t, gate);
+    expect(Object.keys(states)).toHaveLength(5);
+    expect(new Set(Object.values(states))).toEqual(new Set(['closed']));
+    const markdown = readFileSync(stepSummary, 'utf8');
+    expect(markdown).toContain('| ingestExternalChannelFallback | pass |');
+    expect(gate.stdout).toContain('GATE PASS');
+    expectNoSecrets(gate, [TEST_TOKENS.admin, WEBHOOK_SECRET], [markdown]);
+  });
+
+  it('wrong webhook secret → ingest_http_error on every channel, routing printed, exit 1 (as a process)', async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'agw-gate-proc-'));
+    const res = await run(
+      'node',
+      [
+        'dist/cli/main.js',
+        'gate',
+        '--api-base-url',
+        t.url,
+        '--skip-runtime-probes',
+        '--required-external-channels',
+        'telegram,slack',
+        '--out-dir',
+        outDir,
+      ],
+      childEnv({
+        RELEASE_ADMIN_API_TOKEN: TEST_TOKENS.admin,
+        RELEASE_AGENT_GATEWAY_WEBHOOK_SECRET: WRONG_SECRET,
+      }),
+      60_000,
+    );
+    expect(res.code, res.stderr).toBe(1);
+    const summary = JSON.parse(readFileSync(join(outDir, 'production-launch-gate-summary.json'), 'utf8'));
+    expect(summary.checks.ingestExternalChannelFailureModes).toMatchObject({
+      pass: false,
+      failedChannels: [
+        { channel: 'discord', connectorId: 'discord_main', failureMode: 'ingest_http_error' },
+        { channel: 'slack', connectorId: 'slack_main', failureMode: 'ingest_http_error' },
+        { channel: 'telegram', connectorId: 'telegram_main', failureMode: 'ingest_http_error' },
+      ],
+      requiredFailedChannels: ['slack', 'telegram'],
+    });
+    expect(summary.checks.ingestProbe.errors[0]).toContain('AGENT_GATEWAY_INGEST_SIGNATURE_INVALID');
+    expect(summary.checks.dryRun).toMatchObject({
+      skipped: true,
+      pass: true,
+      skipReason: '--skip-runtime-probes',
+    });
+    const row = routingRow('ingest_http_error');
+    expect(res.stdout).toContain(`telegram/telegram_main: ingest_http_error`);
+    expect(res.stdout).toContain(row.firstActions);
+    expect(res.stdout).toContain(row.escalateTo);
+    for (const text of [
+      res.stdout,
+      res.stderr,
+      ...readdirSync(outDir).map((f) => readFileSync(join(outDir, f), 'utf8')),
+    ])
+      for (const secret of [WRONG_SECRET, TEST_TOKENS.admin]) expect(text).not.toContain(secret);
+  });
+
+  it('hard stop: required channels failing in two consecutive strict runs → "pause rollout", exit 1', async () => {
+    const history = join(mkdtempSync(join(tmpdir(), 'agw-history-')), 'gate-history.json');
+    const args = (secret: string, strict: boolean) => [
+      '--api-base-url',
+      t.url,
+      '--admin-token',
+      TEST_TOKENS.admin,
+      '--webhook-secret',
+      secret,
+      '--skip-runtime-probes',
+      '--required-external-channels',
+      'telegram',
+      '--history',
+      history,
+      ...(strict ? ['--strict'] : []),
+    ];
+    const first = await runGate(args(WRONG_SECRET, true));
+    expect(first.code).toBe(1);
+    expect(first.summary).toMatchObject({ status: 'fail', hardStop: { triggered: false } });
+    const nonStrict = await runGate(args(WRONG_SECRET, false));
+    expect(nonStrict.summary.hardStop.triggered).toBe(false);
+    const second = await runGate(args(WRONG_SECRET, true));
+    expect(second.code).toBe(1);
+    expect(second.summary).toMatchObject({
+      pass: false,
+      status: 'pause_rollout',
+      hardStop: { triggered: true },
+    });
+    expect(second.stdout).toMatch(
+      /PAUSE ROLLOUT: required external channels failed in two consecutive strict runs/,
+    );
+    expectValidArtifacts(second);
+    const recovered = await runGate(args(WEBHOOK_SECRET, true));
+    expect(recovered.code, recovered.stdout).toBe(0);
+    expect(recovered.summary.hardStop.triggered).toBe(false);
+    const kept = JSON.parse(readFileSync(history, 'utf8')).runs;
+    expect(
+      kept.map((r: { strict: boolean; requiredFailedChannels: string[] }) => [
+        r.strict,
+        r.requiredFailedChannels,
+      ]),
+    ).toEqual([
+      [true, ['telegram']],
+      [false, ['telegram']],
+      [true, ['telegram']],
+      [true, []],
+    ]);
+  });
+
+  it('an admin token the gateway refuses → required channels still probed, classified sessions_lookup_error', async () => {
+    const gate = await runGate([
+      '--api-base-url',
+      t.url,
+      '--admin-token',
+      WRONG_TOKEN,
+      '--webhook-secret',
+      WEBHOOK_SECRET,
+      '--required-external-channels',
+      'telegram',
+      '--json',
+    ]);
+    expect(gate.code).toBe(1);
+    expect(JSON.parse(gate.stdout).status).toBe('fail');
+    expect(gate.summary.checks.health!.pass).toBe(true);
+    expect(gate.summary.checks.runtimeHealth!.errors[0]).toContain('ADMIN_TOKEN_INVALID');
+    expect(gate.summary.checks.ingestExternalChannelFailureModes).toMatchObject({
+      failedChannels: [
+        { channel: 'telegram', connectorId: 'telegram_main', failureMode: 'sessions_lookup_error' },
+      ],
+      requiredFailedChannels: ['telegram'],
+    });
+    const trace = gate.traces.channels[0]!;
+    expect(trace.steps.sessionLookup).toMatchObject({ httpStatus: 401, errorCode: 'ADMIN_TOKEN_INVALID' });
+    expect(gate.stderr).toContain(routingRow('sessions_lookup_error').firstActions);
+    expectValidArtifacts(gate);
+    expectNoSecrets(gate, [WRONG_TOKEN, WEBHOOK_SECRET]);
+    // The gate could not close its probe session with that token; the operator can.
+    const sessionId = trace.steps.ingest!.sessionId as string;
+    expect(trace.steps.cleanup).toMatchObject({ closed: false, httpStatus: 401 });
+    expect(
+      (await adminRequest(t, 'POST', `/api/admin/agent-gateway/sessions/${sessionId}/close`)).statusCode,
+    ).toBe(200);
+  });
+});
