@@ -40,7 +40,15 @@ export interface GateSummaryView {
   pass: boolean;
   status: string;
   config: Record<string, unknown>;
-  checks: Record<string, Record<string, unknown> & { pass: boolean; skipped: boolean; errors: string[] }>;
+  checks: Record<
+    string,
+    Record<string, unknown> & {
+      pass: boolean;
+      skipped: boolean;
+      errors: string[];
+      details: Record<string, unknown>;
+    }
+  >;
   hardStop: { triggered: boolean; message: string | null };
 }
 
