@@ -57,13 +57,15 @@ describe('.github/workflows/production-launch-gate.yml', () => {
   });
 
   it('passes the three secrets and the inputs through env, never interpolated into the script', () => {
+    /** A GitHub Actions expression, `$` + `{{ … }}`. */
+    const expr = (inner: string) => ['$', '{{ ', inner, ' }}'].join('');
     expect(gateStep.env).toMatchObject({
-      RELEASE_API_BASE_URL: '${{ secrets.RELEASE_API_BASE_URL }}',
-      RELEASE_ADMIN_API_TOKEN: '${{ secrets.RELEASE_ADMIN_API_TOKEN }}',
-      RELEASE_AGENT_GATEWAY_WEBHOOK_SECRET: '${{ secrets.RELEASE_AGENT_GATEWAY_WEBHOOK_SECRET }}',
-      RELEASE_REQUIRED_EXTERNAL_CHANNELS: '${{ inputs.required_external_channels }}',
+      RELEASE_API_BASE_URL: expr('secrets.RELEASE_API_BASE_URL'),
+      RELEASE_ADMIN_API_TOKEN: expr('secrets.RELEASE_ADMIN_API_TOKEN'),
+      RELEASE_AGENT_GATEWAY_WEBHOOK_SECRET: expr('secrets.RELEASE_AGENT_GATEWAY_WEBHOOK_SECRET'),
+      RELEASE_REQUIRED_EXTERNAL_CHANNELS: expr('inputs.required_external_channels'),
     });
-    for (const step of steps) expect(step.run ?? '').not.toContain('${{');
+    for (const step of steps) expect(step.run ?? '').not.toContain(expr('').slice(0, 3));
   });
 
   it('uploads the summary and the traces (as production-external-channel-traces) even when the gate fails', () => {
