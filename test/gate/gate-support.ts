@@ -94,8 +94,17 @@ export { validateSummary, validateTraces };
  */
 export async function startRouteProxy(
   route: (path: string) => string,
+  /** Answer this status itself instead of forwarding (a flaky load balancer), or null to forward. */
+  intercept: (path: string) => number | null = () => null,
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const server: Server = createServer((req, res) => {
+    const status = intercept(req.url ?? '/');
+    if (status !== null) {
+      req.resume();
+      res.writeHead(status, { 'content-type': 'text/html' });
+      res.end(`<html><body>${status} from the load balancer</body></html>`);
+      return;
+    }
     const target = new URL(req.url ?? '/', route(req.url ?? '/'));
     const upstream = httpRequest(
       target,

@@ -36,6 +36,11 @@ describe('agw gate command line: bad input is exit 2 with usage, before any requ
     ['bad channel', [...base, '--runtime-channel', 'Bad Channel!'], '--runtime-channel must match'],
     ['not a URL', ['--api-base-url', 'example', '--admin-token', 'x'], '--api-base-url is not a URL'],
     ['not http', ['--api-base-url', 'ftp://example.com', '--admin-token', 'x'], 'must be an http(s) URL'],
+    [
+      'credentials in the URL',
+      ['--api-base-url', 'https://ops:hunter2@example.com', '--admin-token', 'x'],
+      'must not carry credentials',
+    ],
     ['no URL anywhere', ['--admin-token', 'x'], '--api-base-url (or RELEASE_API_BASE_URL) is required'],
     [
       'no token anywhere',

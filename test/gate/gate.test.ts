@@ -10,6 +10,7 @@ import {
   expectValidArtifacts,
   type GateRun,
   runGate,
+  startRouteProxy,
   WEBHOOK_SECRET,
 } from './gate-support.js';
 
@@ -133,6 +134,7 @@ describe('agw gate against a healthy gateway (example profiles for telegram, sla
       childEnv({
         RELEASE_ADMIN_API_TOKEN: TEST_TOKENS.admin,
         RELEASE_AGENT_GATEWAY_WEBHOOK_SECRET: WRONG_SECRET,
+        GITHUB_STEP_SUMMARY: join(outDir, 'step-summary.md'),
       }),
       60_000,
     );
@@ -157,6 +159,11 @@ describe('agw gate against a healthy gateway (example profiles for telegram, sla
     expect(res.stdout).toContain(`telegram/telegram_main: ingest_http_error`);
     expect(res.stdout).toContain(row.firstActions);
     expect(res.stdout).toContain(row.escalateTo);
+    const markdown = readFileSync(join(outDir, 'step-summary.md'), 'utf8');
+    expect(markdown).toContain('## Production launch gate: ❌ fail');
+    expect(markdown).toContain(
+      `| telegram | telegram_main | \`ingest_http_error\` | ${row.firstActions} | ${row.escalateTo} |`,
+    );
     for (const text of [
       res.stdout,
       res.stderr,
@@ -214,6 +221,82 @@ describe('agw gate against a healthy gateway (example profiles for telegram, sla
     ]);
   });
 
+  it('transient 502/503/504 from a load balancer are retried; an existing draft is used for orchestration', async () => {
+    const draft = await adminRequest(t, 'POST', '/api/admin/drafts', {
+      title: 'Release probe',
+      body: 'Probe.',
+    });
+    const draftId = draft.json().draft.id as string;
+    const hits = new Map<string, number>();
+    const proxy = await startRouteProxy(
+      () => t.url,
+      (path) => {
+        const key = path.split('?')[0]!;
+        const n = (hits.get(key) ?? 0) + 1;
+        hits.set(key, n);
+        if (key === '/health' && n === 1) return 503;
+        if (key === '/ready' && n <= 2) return n === 1 ? 502 : 504;
+        if (key === '/api/admin/ai-runtime/health') return 503; // never recovers
+        return null;
+      },
+    );
+    try {
+      const gate = await runGate([
+        ...[
+          '--api-base-url',
+          proxy.url,
+          '--admin-token',
+          TEST_TOKENS.admin,
+          '--webhook-secret',
+          WEBHOOK_SECRET,
+        ],
+        ...['--runtime-draft-id', draftId],
+      ]);
+      expect(gate.code).toBe(1);
+      expect(gate.summary.checks.health).toMatchObject({ pass: true, details: { attempts: 2 } });
+      expect(gate.summary.checks.ready).toMatchObject({ pass: true, details: { attempts: 3 } });
+      expect(gate.summary.checks.runtimeHealth!.pass).toBe(false);
+      expect(hits.get('/api/admin/ai-runtime/health')).toBe(3);
+      expect(gate.summary.checks.orchestration).toMatchObject({
+        pass: true,
+        details: { draftId, draftCreated: false, completed: true },
+      });
+      expect(gate.summary.checks.ingestExternalChannelFallback!.pass).toBe(true);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('--require-live-providers fails a deployment still on deterministic providers', async () => {
+    const gate = await runGate([
+      ...['--api-base-url', t.url, '--admin-token', TEST_TOKENS.admin, '--skip-ingest-probe'],
+      '--require-live-providers',
+    ]);
+    expect(gate.code).toBe(1);
+    expect(gate.summary.checks.runtimeHealth!.errors[0]).toMatch(
+      /--require-live-providers: deterministic provider\(s\) in role chains: /,
+    );
+    expect(gate.summary.checks.dryRun!.errors).toHaveLength(4);
+    expect(gate.summary.checks.dryRun!.errors[0]).toMatch(/^author: answered by a deterministic provider/);
+    expect(gate.summary.checks.ingestProbe).toMatchObject({ skipped: true, pass: true });
+  });
+
+  it('without a webhook secret the ingest probes are skipped: fine normally, a failure in strict mode', async () => {
+    const args = ['--api-base-url', t.url, '--admin-token', TEST_TOKENS.admin, '--skip-runtime-probes'];
+    const lenient = await runGate(args);
+    expect(lenient.code, lenient.stdout).toBe(0);
+    expect(lenient.summary.checks.ingestProbe).toMatchObject({ skipped: true, pass: true });
+    expect(lenient.summary.checks.ingestExternalChannelFallback).toMatchObject({ skipped: true, pass: true });
+    const strict = await runGate([...args, '--strict']);
+    expect(strict.code).toBe(1);
+    expect(strict.summary.checks.ingestProbe).toMatchObject({ skipped: true, pass: false });
+    expect(strict.summary.checks.ingestProbe!.errors[0]).toMatch(
+      /^skipped in strict mode: no webhook secret/,
+    );
+    expect(strict.summary.checks.dryRun).toMatchObject({ skipped: true, pass: true });
+    expectValidArtifacts(strict);
+  });
+
   it('an admin token the gateway refuses → required channels still probed, classified sessions_lookup_error', async () => {
     const gate = await runGate([
       '--api-base-url',
@@ -225,9 +308,14 @@ describe('agw gate against a healthy gateway (example profiles for telegram, sla
       '--required-external-channels',
       'telegram',
       '--json',
+      '--failure-detail-max-items',
+      '2',
     ]);
     expect(gate.code).toBe(1);
     expect(JSON.parse(gate.stdout).status).toBe('fail');
+    // Four roles failed; the summary keeps two.
+    expect(gate.summary.checks.dryRun!.errors).toHaveLength(2);
+    expect(gate.summary.checks.dryRun!.errors[0]).toContain('author: HTTP 401 ADMIN_TOKEN_INVALID');
     expect(gate.summary.checks.health!.pass).toBe(true);
     expect(gate.summary.checks.runtimeHealth!.errors[0]).toContain('ADMIN_TOKEN_INVALID');
     expect(gate.summary.checks.ingestExternalChannelFailureModes).toMatchObject({
@@ -247,5 +335,35 @@ describe('agw gate against a healthy gateway (example profiles for telegram, sla
     expect(
       (await adminRequest(t, 'POST', `/api/admin/agent-gateway/sessions/${sessionId}/close`)).statusCode,
     ).toBe(200);
+  });
+});
+
+describe('agw gate against a gateway with orchestration switched off', () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway({ listen: true, env: { AGENT_ORCHESTRATION_ENABLED: 'false' } });
+  });
+  afterAll(async () => t?.close());
+
+  it('records the orchestration probe as failed (503 retried, then reported) and still runs every other check', async () => {
+    const gate = await runGate(['--api-base-url', t.url, '--admin-token', TEST_TOKENS.admin]);
+    expect(gate.code).toBe(1);
+    expect(gate.summary.checks.orchestration).toMatchObject({
+      pass: false,
+      details: { httpStatus: 503, attempts: 3 },
+    });
+    expect(gate.summary.checks.orchestration!.errors[0]).toContain('AGENT_ORCHESTRATION_DISABLED');
+    for (const name of [
+      'health',
+      'ready',
+      'runtimeHealth',
+      'dryRun',
+      'sessionsLookup',
+      'telemetry',
+      'adapters',
+    ])
+      expect(gate.summary.checks[name]!.pass, name).toBe(true);
+    expect(gate.stdout).toMatch(/^orchestration\s+FAIL/m);
+    expectValidArtifacts(gate);
   });
 });

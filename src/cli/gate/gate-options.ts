@@ -113,6 +113,8 @@ export function parseGateOptions(argv: string[], env: NodeJS.ProcessEnv): GateOp
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new UsageError('--api-base-url must be an http(s) URL');
+  if (url.username || url.password)
+    throw new UsageError('--api-base-url must not carry credentials (use --admin-token)');
   const adminToken = values['admin-token'] ?? envValue(env, 'RELEASE_ADMIN_API_TOKEN', 'ADMIN_API_TOKEN');
   if (!adminToken) throw new UsageError('--admin-token (or RELEASE_ADMIN_API_TOKEN) is required');
   const runtimeDraftId = values['runtime-draft-id'] ?? null;
@@ -156,13 +158,10 @@ export function parseGateOptions(argv: string[], env: NodeJS.ProcessEnv): GateOp
   };
 }
 
-/** The options as recorded in the summary: what was asked, never the secrets (nor credentials in the URL). */
+/** The options as recorded in the summary: what was asked, never the secrets. */
 export function publicConfig(o: GateOptions): Record<string, unknown> {
-  const url = new URL(o.apiBaseUrl);
-  url.username = '';
-  url.password = '';
   return {
-    apiBaseUrl: url.toString().replace(/\/+$/, ''),
+    apiBaseUrl: o.apiBaseUrl,
     adminTokenConfigured: true,
     webhookSecretConfigured: o.webhookSecret !== null,
     strict: o.strict,
