@@ -17,7 +17,8 @@ describe('GateHttp retries transient failures with bounded backoff', () => {
   beforeAll(async () => {
     server = createServer((req, res) => {
       const path = req.url ?? '/';
-      const entry = (seen[path] ??= { count: 0, headers: [] });
+      seen[path] ??= { count: 0, headers: [] };
+      const entry = seen[path];
       entry.count += 1;
       entry.headers.push(req.headers);
       const statuses = script[path] ?? [500];
