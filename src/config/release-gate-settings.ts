@@ -29,7 +29,7 @@ export const releaseGateVariables: readonly { env: string; flag: string; descrip
     env: 'RELEASE_GATE_HISTORY_FILE',
     flag: '--history',
     description:
-      'JSON file keeping the last 20 runs; a strict run whose required channels fail right after a strict run whose required channels failed exits 1 with "PAUSE ROLLOUT".',
+      'JSON file keeping the last 20 runs: a strict run whose required channels fail right after a strict run whose required channels failed exits 1 with "PAUSE ROLLOUT"; stale active sessions more than doubling (by 10 or more) since the previous run fail the sessions check.',
   },
 ];
 

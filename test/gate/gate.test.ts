@@ -1,6 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routingRow } from '../../src/cli/gate/failure-modes.js';
 import { childEnv, run } from '../helpers/processes.js';
@@ -55,6 +56,10 @@ describe('agw gate against a healthy gateway (example profiles for telegram, sla
 
   it('passes every check (env fallbacks, --flag=value), writes valid artifacts and a step summary, leaks no secret', async () => {
     const stepSummary = join(mkdtempSync(join(tmpdir(), 'agw-step-')), 'summary.md');
+    await adminRequest(t, 'POST', '/api/admin/agent-gateway/sessions', {
+      channel: 'web',
+      externalSessionId: 'live-1',
+    });
     const gate = await runGate(['--strict', '--required-external-channels=all', '--http-timeout-ms=10000'], {
       RELEASE_API_BASE_URL: t.url,
       RELEASE_ADMIN_API_TOKEN: TEST_TOKENS.admin,
@@ -78,6 +83,11 @@ describe('agw gate against a healthy gateway (example profiles for telegram, sla
       sessionClosed: true,
     });
     expect(gate.summary.checks.dryRun!.details.roles).toHaveLength(4);
+    expect(gate.summary.checks.sessionsLookup!.details).toMatchObject({
+      activeSessionsLookedUp: 1,
+      activeSessionsNotFound: [],
+      staleActiveSessions: 0,
+    });
     expect(gate.summary.checks.ingestProbe!.details).toMatchObject({
       httpStatus: 201,
       applied: true,
@@ -365,5 +375,56 @@ describe('agw gate against a gateway with orchestration switched off', () => {
       expect(gate.summary.checks[name]!.pass, name).toBe(true);
     expect(gate.stdout).toMatch(/^orchestration\s+FAIL/m);
     expectValidArtifacts(gate);
+  });
+
+  it('stale active sessions: abnormal growth since the previous run in --history fails the sessions lookup', async () => {
+    const history = join(mkdtempSync(join(tmpdir(), 'agw-stale-')), 'history.json');
+    writeFileSync(
+      history,
+      JSON.stringify({
+        runs: [
+          {
+            runId: 'rg-earlier',
+            generatedAtUtc: '2026-01-01T00:00:00Z',
+            strict: false,
+            pass: true,
+            requiredFailedChannels: [],
+            staleActiveSessions: 1,
+          },
+        ],
+      }),
+    );
+    for (let i = 0; i < 12; i++) {
+      const created = await adminRequest(t, 'POST', '/api/admin/agent-gateway/sessions', {
+        channel: 'web',
+        externalSessionId: `idle-${i}`,
+      });
+      const id = created.json().session.id as string;
+      await t.db.database.orm.execute(
+        sql`update sessions set last_event_at = clock_timestamp() - interval '20 minutes' where id = ${id}`,
+      );
+    }
+    const args = [
+      '--api-base-url',
+      t.url,
+      '--admin-token',
+      TEST_TOKENS.admin,
+      '--skip-runtime-probes',
+      '--history',
+      history,
+    ];
+    const grown = await runGate(args);
+    expect(grown.summary.checks.sessionsLookup).toMatchObject({
+      pass: false,
+      details: { staleActiveSessions: 12, staleActiveSessionsPreviousRun: 1, activeSessionsNotFound: [] },
+    });
+    expect(grown.summary.checks.sessionsLookup!.errors[0]).toContain(
+      'stale active sessions grew abnormally: 12 now, 1',
+    );
+    const steady = await runGate(args);
+    expect(steady.summary.checks.sessionsLookup).toMatchObject({
+      pass: true,
+      details: { staleActiveSessions: 12, staleActiveSessionsPreviousRun: 12 },
+    });
   });
 });

@@ -33,6 +33,8 @@ export interface GateContext {
   /** Keeps every list in details and errors to `--failure-detail-max-items`. */
   limit<T>(items: readonly T[]): T[];
   sleep(ms: number): Promise<void>;
+  /** Stale active sessions seen by the previous run in `--history` (null without one). */
+  staleBaseline: number | null;
 }
 
 /** What a check body returns: its verdict, details and the reasons it failed. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type CliIo, EXIT } from '../cli-context.js';
 import { type ChannelTarget, type ChannelTrace, channelTargets, probeChannel } from './channel-probes.js';
 import { type CheckResult, type GateContext, publicCheck, runCheck, SkipCheck } from './gate-check.js';
-import { hardStop, readHistory, writeHistory } from './gate-history.js';
+import { hardStop, readHistory, staleBaseline, writeHistory } from './gate-history.js';
 import { GateHttp } from './gate-http.js';
 import { type ExternalChannel, parseGateOptions, publicConfig } from './gate-options.js';
 import { type GateSummary, printReport, writeArtifacts } from './gate-report.js';
@@ -43,6 +43,7 @@ export async function gateCommand(argv: string[], io: CliIo): Promise<number> {
     runId,
     limit: (items) => items.slice(0, options.failureDetailMaxItems),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    staleBaseline: staleBaseline(history),
   };
 
   let profiles: ProfileSnapshot | null = null;
@@ -144,7 +145,15 @@ export async function gateCommand(argv: string[], io: CliIo): Promise<number> {
 
   const pass = Object.values(checks).every((c) => c.pass);
   const generatedAtUtc = new Date().toISOString();
-  const entry = { runId, generatedAtUtc, strict: options.strict, pass, requiredFailedChannels };
+  const stale = checks.sessionsLookup?.details.staleActiveSessions;
+  const entry = {
+    runId,
+    generatedAtUtc,
+    strict: options.strict,
+    pass,
+    requiredFailedChannels,
+    staleActiveSessions: typeof stale === 'number' ? stale : null,
+  };
   const stop = hardStop(history, entry);
   const summary: GateSummary = {
     pass: pass && !stop.triggered,

@@ -9,6 +9,8 @@ export interface HistoryEntry {
   strict: boolean;
   pass: boolean;
   requiredFailedChannels: string[];
+  /** Active sessions idle for 15 minutes when the run looked (null when the lookup failed). */
+  staleActiveSessions?: number | null;
 }
 
 /** How many runs the file keeps. */
@@ -70,4 +72,11 @@ export function hardStop(history: HistoryEntry[], current: HistoryEntry): HardSt
         'Follow the rollback thresholds in docs/ops/rollback-playbook.md.'
       : null,
   };
+}
+
+/** The stale active count of the latest run that recorded one: the baseline "abnormal growth" is measured against. */
+export function staleBaseline(history: HistoryEntry[]): number | null {
+  for (const run of [...history].reverse())
+    if (typeof run.staleActiveSessions === 'number') return run.staleActiveSessions;
+  return null;
 }

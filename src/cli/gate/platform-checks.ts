@@ -8,6 +8,16 @@ export const obj = (value: unknown): Json =>
 const SESSIONS = '/api/admin/agent-gateway/sessions';
 /** The runbook's stale threshold: active sessions without a new event for 15 minutes. */
 const STALE_MINUTES = 15;
+/** How many active sessions the lookup check reads back by id. */
+const ACTIVE_SAMPLE = 5;
+
+/**
+ * "No abnormal growth of stale active sessions" (runbook, release window): more than double the previous run's count
+ * and at least 10 more. Small numbers move too much to mean anything.
+ */
+export function abnormalGrowth(previous: number, now: number): boolean {
+  return now > previous * 2 && now - previous >= 10;
+}
 
 /** Sessions lookup from the database, and the stale active count the release window watches. */
 export async function sessionsLookupCheck(ctx: GateContext): Promise<CheckOutcome> {
@@ -22,6 +32,25 @@ export async function sessionsLookupCheck(ctx: GateContext): Promise<CheckOutcom
   const staleSessions = Array.isArray(obj(stale.body).sessions)
     ? (obj(stale.body).sessions as unknown[])
     : [];
+  const staleCount = stale.status === 200 ? staleSessions.length : null;
+  if (staleCount !== null && ctx.staleBaseline !== null && abnormalGrowth(ctx.staleBaseline, staleCount))
+    errors.push(
+      `stale active sessions grew abnormally: ${staleCount} now, ${ctx.staleBaseline} at the previous run (--history)`,
+    );
+  // The release window watches for AGENT_GATEWAY_SESSION_NOT_FOUND on active ids: every listed active session
+  // must also be found by id (a replica on another database, or a lagging read path, fails this).
+  const active = await ctx.http.admin('GET', `${SESSIONS}?source=db&status=active&limit=${ACTIVE_SAMPLE}`);
+  const activeIds = Array.isArray(obj(active.body).sessions)
+    ? (obj(active.body).sessions as unknown[]).map((s) => String(obj(s).id))
+    : [];
+  const notFound: string[] = [];
+  for (const id of activeIds) {
+    const one = await ctx.http.admin('GET', `${SESSIONS}/${encodeURIComponent(id)}?limit=1`);
+    if (one.status !== 200) {
+      notFound.push(id);
+      errors.push(`active session ${id} listed but not found by id: ${describeFailure(one, '200')}`);
+    }
+  }
   return {
     details: {
       httpStatus: list.status,
@@ -30,9 +59,12 @@ export async function sessionsLookupCheck(ctx: GateContext): Promise<CheckOutcom
         ? (obj(list.body).sessions as unknown[]).length
         : null,
       staleMinutes: STALE_MINUTES,
-      staleActiveSessions: stale.status === 200 ? staleSessions.length : null,
+      staleActiveSessions: staleCount,
+      staleActiveSessionsPreviousRun: ctx.staleBaseline,
       staleActiveSessionsCapped: staleSessions.length >= 200,
       staleSessionIds: ctx.limit(staleSessions.map((s) => String(obj(s).id))),
+      activeSessionsLookedUp: activeIds.length,
+      activeSessionsNotFound: ctx.limit(notFound),
     },
     errors,
   };
