@@ -118,6 +118,22 @@ describe('agw gate failure modes, each provoked on a real gateway', () => {
       );
       expect(session.json().session.status).toBe('closed');
       expectValidArtifacts(gate);
+      // Not required and not strict: reported, but the gate passes with a warning; strict fails it.
+      const lenient = await runGate(gateArgs(t.url, 'x').slice(0, -2));
+      expect(lenient.code, lenient.stdout).toBe(0);
+      expect(lenient.summary).toMatchObject({ pass: true, status: 'pass_with_warnings' });
+      expect(lenient.summary.checks.ingestExternalChannelFailureModes).toMatchObject({
+        pass: true,
+        failedChannels: [{ channel: 'discord', failureMode: 'fallback_session_mismatch' }],
+        requiredFailedChannels: [],
+      });
+      expect(lenient.stdout).toContain('GATE PASS_WITH_WARNINGS');
+      const strict = await runGate([...gateArgs(t.url, 'x').slice(0, -2), '--strict']);
+      expect(strict.code).toBe(1);
+      expect(strict.summary.checks.ingestExternalChannelFallback).toMatchObject({
+        pass: false,
+        requiredChannelsPass: true,
+      });
     } finally {
       await t.close();
     }
