@@ -131,14 +131,21 @@ export async function gateCommand(argv: string[], io: CliIo): Promise<number> {
     ...channelDetails([], options.requiredExternalChannels, false),
     ...fallbackDetails,
   } as CheckResult;
+  const counted = options.strict
+    ? failedChannels
+    : failedChannels.filter((f) => requiredFailedChannels.includes(f.channel));
   checks.ingestExternalChannelFailureModes = {
-    pass: options.strict ? failedChannels.length === 0 : requiredFailedChannels.length === 0,
+    pass: counted.length === 0,
     skipped: fallback.skipped,
     skipReason: fallback.skipReason,
     startedAtUtc: fallback.startedAtUtc,
     durationMs: fallback.durationMs,
     details: {},
-    errors: [],
+    errors: ctx.limit(
+      counted.map(
+        (f) => `${options.strict ? '' : 'required '}${f.channel}/${f.connectorId}: ${f.failureMode}`,
+      ),
+    ),
     failedChannels,
     requiredFailedChannels,
   } as CheckResult;
