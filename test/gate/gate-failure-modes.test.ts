@@ -30,7 +30,9 @@ const profile = (channel: string, adapter = 'external_webhook') => ({
   type: 'observer_message',
 });
 
-describe('agw gate failure modes, each provoked on a real gateway', () => {
+// Each test runs whole gates (tens of HTTP probes, telemetry polling) on a 2-core machine shared with other suites;
+// nothing here asserts speed.
+describe('agw gate failure modes, each provoked on a real gateway', { timeout: 120_000 }, () => {
   it('strict profile conflict (strict mode rolled out to the replica taking ingest) → ingest_not_applied', async () => {
     // The gate reads the profiles from a replica without strict mode, so it sends its own probe `type`; the replica
     // that takes the ingest enforces the profile (`type: observer_message`) and refuses it with a 409.

@@ -15,7 +15,11 @@ async function gate(args: string[], env: Record<string, string> = {}) {
   return { code, stdout: out.join('\n'), stderr: err.join('\n') };
 }
 
-describe('agw gate command line: bad input is exit 2 with usage, before any request', () => {
+// Each test runs whole gates (tens of HTTP probes, telemetry polling) on a 2-core machine shared with other suites;
+// nothing here asserts speed.
+describe('agw gate command line: bad input is exit 2 with usage, before any request', {
+  timeout: 120_000,
+}, () => {
   it('an unknown flag exits 2 with the usage (as a process)', async () => {
     const res = await run('node', ['dist/cli/main.js', 'gate', ...base, '--no-such-flag'], childEnv({}));
     expect(res.code).toBe(2);

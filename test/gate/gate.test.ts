@@ -41,7 +41,11 @@ function expectNoSecrets(gate: GateRun, secrets: string[], extra: string[] = [])
   }
 }
 
-describe('agw gate against a healthy gateway (example profiles for telegram, slack, discord)', () => {
+// Each test runs whole gates (tens of HTTP probes, telemetry polling) on a 2-core machine shared with other suites;
+// nothing here asserts speed.
+describe('agw gate against a healthy gateway (example profiles for telegram, slack, discord)', {
+  timeout: 120_000,
+}, () => {
   let t: TestGateway;
   beforeAll(async () => {
     t = await startTestGateway({
@@ -348,7 +352,7 @@ describe('agw gate against a healthy gateway (example profiles for telegram, sla
   });
 });
 
-describe('agw gate against a gateway with orchestration switched off', () => {
+describe('agw gate against a gateway with orchestration switched off', { timeout: 120_000 }, () => {
   let t: TestGateway;
   beforeAll(async () => {
     t = await startTestGateway({ listen: true, env: { AGENT_ORCHESTRATION_ENABLED: 'false' } });

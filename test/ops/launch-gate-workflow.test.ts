@@ -76,7 +76,7 @@ describe('.github/workflows/production-launch-gate.yml', () => {
     for (const upload of uploads) expect(upload.if).toBe('always()');
   });
 
-  describe('the gate step, run as the workflow runs it', () => {
+  describe('the gate step, run as the workflow runs it', { timeout: 120_000 }, () => {
     let t: TestGateway;
     beforeAll(async () => {
       t = await startTestGateway({
