@@ -2,9 +2,9 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { platformOfChannel } from '../../channels/session-id-fallback.js';
 import { type ChannelObservation, classifyChannel, type FailureMode, routingRow } from './failure-modes.js';
 import type { GateContext } from './gate-check.js';
-import { describeFailure, errorCode } from './gate-http.js';
+import { describeFailure, errorCode, obj } from './gate-http.js';
 import type { ExternalChannel } from './gate-options.js';
-import { type ConnectorProfileView, obj, type ProfileSnapshot, probeFields } from './platform-checks.js';
+import { type ConnectorProfileView, type ProfileSnapshot, probeFields } from './platform-checks.js';
 
 /** A connector to probe, and the platform whose payload shape it is meant to receive. */
 export interface ChannelTarget {

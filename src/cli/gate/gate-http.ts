@@ -153,3 +153,10 @@ export function errorCode(response: GateResponse): string | null {
   const body = response.body as { error?: unknown } | null;
   return typeof body?.error === 'string' ? body.error : null;
 }
+
+/** A JSON body (or any value) as an object to read fields from; anything that is not an object reads as `{}`. */
+export function obj(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}

@@ -1,9 +1,7 @@
 import { type CheckOutcome, type GateContext, SkipCheck } from './gate-check.js';
-import { describeFailure, errorCode } from './gate-http.js';
+import { describeFailure, errorCode, obj } from './gate-http.js';
 
 type Json = Record<string, unknown>;
-export const obj = (value: unknown): Json =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {};
 
 const SESSIONS = '/api/admin/agent-gateway/sessions';
 /** The runbook's stale threshold: active sessions without a new event for 15 minutes. */

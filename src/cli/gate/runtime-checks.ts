@@ -1,12 +1,10 @@
 import { type CheckOutcome, type GateContext, SkipCheck } from './gate-check.js';
-import { describeFailure, errorCode, type GateResponse } from './gate-http.js';
+import { describeFailure, errorCode, type GateResponse, obj } from './gate-http.js';
 
 const ROLES = ['author', 'critic', 'maker', 'judge'] as const;
 const CYCLE_STEPS = ['critic', 'maker', 'judge'];
 
 type Json = Record<string, unknown>;
-const obj = (value: unknown): Json =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {};
 
 /** A 404 from an admin endpoint means this deployment does not have the feature yet: skipped, with the reason. */
 function unavailableIf404(res: GateResponse, what: string): void {
