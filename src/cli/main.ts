@@ -14,6 +14,8 @@ import {
 import { migrateCommand, serveCommand } from './commands/server-commands.js';
 import { sessionsCommand, sessionsUsage } from './commands/session-commands.js';
 import { adaptersCommand, telemetryCommand, telemetryUsage } from './commands/telemetry-commands.js';
+import { gateCommand } from './gate/gate-command.js';
+import { gateUsage } from './gate/gate-options.js';
 
 type Command = (argv: string[], io: CliIo) => Promise<number>;
 
@@ -29,6 +31,7 @@ const commands: Record<string, Command> = {
   orchestrate: orchestrateCommand,
   telemetry: telemetryCommand,
   adapters: adaptersCommand,
+  gate: gateCommand,
 };
 
 const indent = (text: string) =>
@@ -49,6 +52,9 @@ ${indent(sessionsUsage)}
 ${indent(runtimeUsage)}
 ${indent(draftsUsage)}
 ${indent(telemetryUsage)}
+
+Release:
+${indent(gateUsage)}
 
 Common flags: --api-base-url URL (env API_BASE_URL, default http://127.0.0.1:8080)
               --admin-token TOKEN (env ADMIN_API_TOKEN, else <AGW_DATA_DIR>/admin-token)

@@ -80,7 +80,38 @@ export async function draftsCommand(argv: string[], io: CliIo): Promise<number> 
         `/api/admin/drafts/${encodeURIComponent(positionals[0])}`,
       );
       if (res.status !== 200) return reportApiError(io, res, values.json);
-      io.out(JSON.stringify(res.body, null, 2));
+      if (values.json) {
+        io.out(JSON.stringify(res.body, null, 2));
+        return EXIT.ok;
+      }
+      const { draft, revisions } = res.body as {
+        draft: { id: string; title: string; revision: number; body: string; updatedAt: string };
+        revisions: {
+          revision: number;
+          source: string;
+          runId: string | null;
+          verdict: unknown;
+          createdAt: string;
+        }[];
+      };
+      io.out(
+        [
+          `draft ${draft.id} "${draft.title}" revision ${draft.revision} (updated ${draft.updatedAt})`,
+          '',
+          draft.body,
+          '',
+          table(
+            ['REV', 'SOURCE', 'RUN', 'VERDICT', 'CREATED'],
+            revisions.map((r) => [
+              r.revision,
+              r.source,
+              r.runId,
+              r.verdict === null || r.verdict === undefined ? null : JSON.stringify(r.verdict),
+              r.createdAt,
+            ]),
+          ),
+        ].join('\n'),
+      );
       return EXIT.ok;
     }
     default:

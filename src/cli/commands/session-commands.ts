@@ -96,17 +96,13 @@ export async function sessionsCommand(argv: string[], io: CliIo): Promise<number
           : `${BASE}/${id}/${sub}?source=db`;
       const res = await GatewayClient.from(values, io.env).request('GET', path);
       if (res.status !== 200) return reportApiError(io, res, values.json);
-      if (values.json || sub !== 'status') {
+      if (values.json) {
         io.out(JSON.stringify(res.body, null, 2));
         return EXIT.ok;
       }
-      const status = (res.body as { status: Record<string, unknown> }).status;
-      io.out(
-        table(
-          ['FIELD', 'VALUE'],
-          Object.entries(status).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)]),
-        ),
-      );
+      if (sub === 'show') io.out(showText(res.body as ShowBody));
+      else if (sub === 'summary') io.out(summaryText((res.body as { summary: SummaryBody }).summary));
+      else io.out(fieldTable((res.body as { status: Record<string, unknown> }).status));
       return EXIT.ok;
     }
     case 'compact': {
@@ -151,4 +147,81 @@ export async function sessionsCommand(argv: string[], io: CliIo): Promise<number
     default:
       throw new UsageError(sub ? `unknown sessions command: ${sub}` : 'agw sessions needs a subcommand');
   }
+}
+
+const cell = (v: unknown) =>
+  v === null || v === undefined ? null : typeof v === 'object' ? JSON.stringify(v) : String(v);
+
+function fieldTable(fields: Record<string, unknown>): string {
+  return table(
+    ['FIELD', 'VALUE'],
+    Object.entries(fields).map(([k, v]) => [k, cell(v)]),
+  );
+}
+
+/** `{ a: 3, b: 1 }` as rows, largest first. */
+function countTable(title: string, counts: Record<string, number>): string {
+  const rows = Object.entries(counts).sort((a, b) => b[1] - a[1]);
+  return rows.length === 0 ? `${title}: none` : table([title, 'COUNT'], rows);
+}
+
+interface ShowBody {
+  session: Record<string, unknown> & { id: string };
+  events: {
+    seq: number;
+    createdAt: string;
+    fromRole: string;
+    toRole: string | null;
+    type: string;
+    payload: Record<string, unknown>;
+  }[];
+}
+
+/** A session's fields, then its latest events (one line each, payload cut to fit). */
+function showText(body: ShowBody): string {
+  const payloadText = (payload: Record<string, unknown>) => {
+    const text = JSON.stringify(payload ?? {});
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  };
+  return [
+    fieldTable(body.session),
+    '',
+    table(
+      ['SEQ', 'AT', 'FROM', 'TO', 'TYPE', 'PAYLOAD'],
+      body.events.map((e) => [e.seq, e.createdAt, e.fromRole, e.toRole, e.type, payloadText(e.payload)]),
+    ),
+    `${body.events.length} event(s) shown (newest ${body.events.length}; --limit N, --json for payloads)`,
+  ].join('\n');
+}
+
+interface SummaryBody {
+  session: { id: string; channel: string; status: string };
+  totals: Record<string, unknown>;
+  byType: Record<string, number>;
+  byRole: Record<string, number>;
+  providerUsage: Record<string, number>;
+  attemptStatus: Record<string, number>;
+  compaction: Record<string, unknown>;
+  lastEvent: { seq: number; type: string; createdAt: string } | null;
+}
+
+/** Totals, compaction and attempts as field tables, then the per-type / role / provider counts. */
+function summaryText(summary: SummaryBody): string {
+  const last = summary.lastEvent;
+  return [
+    `session ${summary.session.id} (${summary.session.channel}, ${summary.session.status})` +
+      (last ? `; last event #${last.seq} ${last.type} at ${last.createdAt}` : '; no events'),
+    '',
+    fieldTable({ ...summary.totals, ...summary.compaction }),
+    '',
+    fieldTable(
+      Object.fromEntries(Object.entries(summary.attemptStatus).map(([k, v]) => [`attempts ${k}`, v])),
+    ),
+    '',
+    countTable('TYPE', summary.byType),
+    '',
+    countTable('ROLE', summary.byRole),
+    '',
+    countTable('PROVIDER', summary.providerUsage),
+  ].join('\n');
 }

@@ -124,7 +124,12 @@ export async function adaptersCommand(argv: string[], io: CliIo): Promise<number
   const path = `/api/admin/agent-gateway/adapters${query(values, ['hours', 'channel', 'provider', 'connector'])}`;
   const response = await client.request('GET', path);
   if (response.status !== 200) return reportApiError(io, response, values.json === true);
-  const body = response.body as { windowHours: number; adapters: AdapterSnapshot; ingestConnectors: unknown };
+  const body = response.body as {
+    windowHours: number;
+    adapters: AdapterSnapshot;
+    ingestConnectors?: IngestConnectors;
+    connectorProfiles?: ConnectorProfiles;
+  };
   if (values.json) {
     io.out(JSON.stringify(body, null, 2));
     return EXIT.ok;
@@ -134,8 +139,80 @@ export async function adaptersCommand(argv: string[], io: CliIo): Promise<number
       `adapters over the last ${body.windowHours} h`,
       ...adapterLines(body.adapters, io),
       '',
-      `ingest connectors: ${JSON.stringify(body.ingestConnectors)}`,
+      ...connectorLines(body.ingestConnectors, body.connectorProfiles, io),
     ].join('\n'),
   );
   return EXIT.ok;
+}
+
+interface IngestConnectors {
+  accepted: number;
+  replayed: number;
+  rejected: number;
+  connectors: {
+    connectorId: string;
+    channels: string[];
+    total: number;
+    accepted: number;
+    replayed: number;
+    rejected: number;
+    rejectRate: number | null;
+    rejectCodes: { code: string; count: number }[];
+    riskLevel: string;
+    level: Level;
+  }[];
+}
+
+interface ConnectorProfiles {
+  enforced: boolean;
+  profiles: ({ connectorId: string } & Record<string, string | undefined>)[];
+}
+
+/** Ingest connectors (accepted / replayed / rejected with the top reject code) and the configured profiles. */
+function connectorLines(
+  ingest: IngestConnectors | undefined,
+  profiles: ConnectorProfiles | undefined,
+  io: CliIo,
+): string[] {
+  const lines: string[] = [];
+  if (ingest) {
+    lines.push(
+      `ingest    ${ingest.accepted} accepted, ${ingest.replayed} replayed, ${ingest.rejected} rejected`,
+      table(
+        [
+          'connector',
+          'channels',
+          'accepted',
+          'replayed',
+          'rejected',
+          'reject rate',
+          'top reject',
+          'risk',
+          'level',
+        ],
+        ingest.connectors.map((c) => [
+          c.connectorId,
+          c.channels.join(',') || null,
+          c.accepted,
+          c.replayed,
+          c.rejected,
+          pct(c.rejectRate),
+          c.rejectCodes[0] ? `${c.rejectCodes[0].code} (${c.rejectCodes[0].count})` : null,
+          c.riskLevel,
+          levelText(c.level, io),
+        ]),
+      ),
+    );
+  }
+  if (profiles) {
+    lines.push(
+      '',
+      `connector profiles (${profiles.enforced ? 'strict: conflicting requests are refused' : 'defaults only'})`,
+      table(
+        ['connector', 'adapter', 'channel', 'from', 'to', 'type'],
+        profiles.profiles.map((p) => [p.connectorId, p.adapter, p.channel, p.fromRole, p.toRole, p.type]),
+      ),
+    );
+  }
+  return lines;
 }
