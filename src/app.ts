@@ -252,8 +252,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         staleRunMinutes: config.staleRunMinutes,
       },
     );
-    await jobs.work<{ runId: string }>(DRAFT_CYCLE_QUEUE, config.workerConcurrency, (job) =>
-      cycle.runFromJob(job.data.runId),
+    // A run's backstop job is deferred by one lease, and a retried job by its retry delay: neither sends a
+    // notification when it comes due, so without a short poll a crashed replica's runs wait ~30 s more.
+    await jobs.work<{ runId: string }>(
+      DRAFT_CYCLE_QUEUE,
+      config.workerConcurrency,
+      (job) => cycle.runFromJob(job.data.runId),
+      { deferredPollSeconds: 2 },
     );
     await jobs.work<ReplyJob>(REPLY_QUEUE, config.workerConcurrency, (job) => replies.handle(job.data));
     await jobs.work(SWEEPER_QUEUE, 1, async () => {
