@@ -228,7 +228,7 @@ await runScenario(report, async (cleanups) => {
   }
   report.check(`${RUNS} orchestrations accepted`, runIds.length === RUNS, `${runIds.length}`);
   // Each run session is followed from a surviving replica (replaying from seq 0 whatever already happened).
-  runSessions.forEach((id, i) => streams.push(follow(survivors[i % survivors.length]!.url, id)));
+  for (const [i, id] of runSessions.entries()) streams.push(follow(survivors[i % survivors.length]!.url, id));
 
   const steps = () => countOf(db.pool, 'select count(*) as n from orchestration_steps');
   for (let i = 0; i < 500 && (await steps()) < RUNS; i++) await sleep(20);
