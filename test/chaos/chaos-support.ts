@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { sseEvents } from '../../src/cli/sse-reader.js';
 import { childEnv, repoRoot, startProcess } from '../helpers/processes.js';
 
 const exec = promisify(execFile);
@@ -72,19 +73,20 @@ export async function runScenario(
   scenario: (cleanups: (() => Promise<unknown>)[]) => Promise<void>,
 ): Promise<never> {
   const cleanups: (() => Promise<unknown>)[] = [];
-  let failure: unknown;
-  const onSignal = () => {
-    failure = new Error('interrupted');
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await cleanup().catch((error) => log(`cleanup failed: ${(error as Error).message}`));
+    }
   };
-  process.once('SIGINT', onSignal);
+  // Interrupted: still stop the gateways and drop the databases and cluster this run made.
+  process.once('SIGINT', () => void cleanUp().finally(() => report.finish(new Error('interrupted'))));
+  let failure: unknown;
   try {
     await scenario(cleanups);
   } catch (error) {
     failure = error;
   }
-  for (const cleanup of cleanups.reverse()) {
-    await cleanup().catch((error) => log(`cleanup failed: ${(error as Error).message}`));
-  }
+  await cleanUp();
   return report.finish(failure);
 }
 
@@ -344,4 +346,24 @@ export async function request(
   } catch (error) {
     return { status: 0, body: null, error: (error as Error).message, ms: Date.now() - started };
   }
+}
+
+/** Follows one session's stream on one replica, collecting seqs until aborted or the stream ends. */
+export function follow(url: string, sessionId: string, token: string) {
+  const controller = new AbortController();
+  const seqs: number[] = [];
+  const done = (async () => {
+    try {
+      const res = await fetch(`${url}/api/admin/agent-gateway/sessions/${sessionId}/stream`, {
+        headers: { 'x-admin-token': token },
+        signal: controller.signal,
+      });
+      if (!res.body) return;
+      for await (const event of sseEvents(res.body))
+        seqs.push((JSON.parse(event.data) as { seq: number }).seq);
+    } catch (error) {
+      if ((error as Error).name !== 'AbortError') throw error;
+    }
+  })();
+  return { sessionId, url, seqs, stop: () => controller.abort(), done };
 }

@@ -6,12 +6,14 @@
  *
  *   npm run chaos:db-outage   (CHAOS_OUTAGE_SECONDS=10, CHAOS_SENDERS=2 per kind, CHAOS_SEND_INTERVAL_MS=100)
  */
+import pg from 'pg';
 import { ingestSignature } from '../helpers/ingest-client.js';
 import {
   adminHeaders,
   ChaosReport,
   countOf,
   envInt,
+  follow,
   type GatewayProcess,
   log,
   percentile,
@@ -49,7 +51,6 @@ const report = new ChaosReport(
 await runScenario(report, async (cleanups) => {
   const cluster = await privatePostgresCluster();
   cleanups.push(() => cluster.drop());
-  const { default: pg } = await import('pg');
   const admin = new pg.Client({ connectionString: cluster.url });
   await admin.connect();
   await admin.query('drop database if exists agw_outage with (force)');
@@ -78,6 +79,8 @@ await runScenario(report, async (cleanups) => {
     appendSessions.push((res.body as { session: { id: string } }).session.id);
   }
 
+  // A live follower of one session across the outage (its LISTEN connection dies with the server and must come back).
+  const stream = follow(url, appendSessions[0]!, TOKEN);
   const attempts: Attempt[] = [];
   const acknowledged = { ingest: new Set<string>(), append: new Set<string>() };
   const gaveUp: string[] = [];
@@ -185,6 +188,7 @@ await runScenario(report, async (cleanups) => {
   await Promise.race([Promise.all(senders), sleep(60_000)]);
   probing = false;
   await readyLoop;
+  const lastWriteAt = Date.now();
 
   // --- What the clients saw ---
   const during = attempts.filter((a) => a.sentAt >= downAt && a.doneAt <= startCalledAt);
@@ -249,8 +253,7 @@ await runScenario(report, async (cleanups) => {
     );
 
   // --- What the database holds ---
-  const { default: pgLib } = await import('pg');
-  const pool = new pgLib.Pool({ connectionString: dbUrl, max: 2 });
+  const pool = new pg.Pool({ connectionString: dbUrl, max: 2 });
   try {
     const rows = await pool.query<{ id: string; marker: string; type: string }>(
       `select id, payload->>'marker' as marker, type from session_events where type in ('chaos_ingest', 'chaos_note')`,
@@ -290,6 +293,42 @@ await runScenario(report, async (cleanups) => {
       'one dedup row per ingested message',
       dedupRows === acknowledged.ingest.size,
       `${dedupRows} rows`,
+    );
+    const followed = await countOf(pool, 'select last_seq as n from sessions where id = $1', [
+      appendSessions[0],
+    ]);
+    const expected = Array.from({ length: followed }, (_, i) => i + 1);
+    for (let i = 0; i < 50 && stream.seqs.length < followed; i++) await sleep(100);
+    const catchUp = (Date.now() - lastWriteAt) / 1000;
+    stream.stop();
+    await stream.done.catch(() => undefined);
+    report.figure(
+      'SSE follower across the outage',
+      `${stream.seqs.length}/${followed} events, caught up ${catchUp.toFixed(1)} s after the last write`,
+    );
+    report.check(
+      'an SSE client connected through the outage sees every event once, in order, live again (≤ 5 s)',
+      stream.seqs.join() === expected.join() && catchUp <= 5,
+    );
+    // After the outage the whole machinery works again: a synchronous draft cycle (jobs, NOTIFY wake-up) completes.
+    const draft = await request(`${url}/api/admin/drafts`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ title: 'after the outage', body: 'still here' }),
+    });
+    const cycle = await request(`${url}/api/admin/agent-gateway/orchestrate`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        draftId: (draft.body as { draft?: { id: string } })?.draft?.id,
+        waitMs: 20_000,
+      }),
+      timeoutMs: 30_000,
+    });
+    report.check(
+      'a draft cycle completes after the outage (jobs and notifications recovered)',
+      cycle.status === 201 && (cycle.body as { completed?: boolean }).completed === true,
+      `${cycle.status}`,
     );
     const problems = await timelineProblems(pool);
     report.check(

@@ -7,7 +7,6 @@
  *   npm run chaos:replicas   (CHAOS_REPLICA_RUNS=30, CHAOS_REPLICA_TRAFFIC_SECONDS=12, CHAOS_RUN_LEASE_SECONDS=5)
  */
 
-import { sseEvents } from '../../src/cli/sse-reader.js';
 import { startMockProvider } from '../../src/mock-provider/mock-provider.js';
 import { ingestSignature } from '../helpers/ingest-client.js';
 import {
@@ -16,6 +15,7 @@ import {
   countOf,
   createChaosDatabase,
   envInt,
+  follow,
   type GatewayProcess,
   log,
   privateRedis,
@@ -64,26 +64,6 @@ class RoundRobin {
     }
     return { status: 0, body: null, error: 'no replica answered', ms: 0 };
   }
-}
-
-/** Follows one session's stream on one replica, collecting seqs until aborted or the stream ends. */
-function follow(url: string, sessionId: string) {
-  const controller = new AbortController();
-  const seqs: number[] = [];
-  const done = (async () => {
-    try {
-      const res = await fetch(`${url}/api/admin/agent-gateway/sessions/${sessionId}/stream`, {
-        headers: { 'x-admin-token': TOKEN },
-        signal: controller.signal,
-      });
-      if (!res.body) return;
-      for await (const event of sseEvents(res.body))
-        seqs.push((JSON.parse(event.data) as { seq: number }).seq);
-    } catch (error) {
-      if ((error as Error).name !== 'AbortError') throw error;
-    }
-  })();
-  return { sessionId, url, seqs, stop: () => controller.abort(), done };
 }
 
 const report = new ChaosReport(
@@ -151,7 +131,7 @@ await runScenario(report, async (cleanups) => {
     ingestSessions.push((res.body as { session: { id: string } }).session.id);
   }
   const streams = [...appendSessions, ...ingestSessions].flatMap((id) =>
-    survivors.map((r) => follow(r.url, id)),
+    survivors.map((r) => follow(r.url, id, TOKEN)),
   );
 
   // --- Traffic ---
@@ -228,7 +208,8 @@ await runScenario(report, async (cleanups) => {
   }
   report.check(`${RUNS} orchestrations accepted`, runIds.length === RUNS, `${runIds.length}`);
   // Each run session is followed from a surviving replica (replaying from seq 0 whatever already happened).
-  for (const [i, id] of runSessions.entries()) streams.push(follow(survivors[i % survivors.length]!.url, id));
+  for (const [i, id] of runSessions.entries())
+    streams.push(follow(survivors[i % survivors.length]!.url, id, TOKEN));
 
   const steps = () => countOf(db.pool, 'select count(*) as n from orchestration_steps');
   for (let i = 0; i < 500 && (await steps()) < RUNS; i++) await sleep(20);
