@@ -348,10 +348,15 @@ export async function request(
   }
 }
 
-/** Follows one session's stream on one replica, collecting seqs until aborted or the stream ends. */
+/**
+ * Follows one session's stream on one replica, collecting seqs (and when each arrived) until aborted or the stream
+ * ends. `openedAt` lets a caller tell live deliveries from the replay of what existed before it connected.
+ */
 export function follow(url: string, sessionId: string, token: string) {
   const controller = new AbortController();
   const seqs: number[] = [];
+  const arrivedAt: number[] = [];
+  const openedAt = Date.now();
   const done = (async () => {
     try {
       const res = await fetch(`${url}/api/admin/agent-gateway/sessions/${sessionId}/stream`, {
@@ -359,11 +364,13 @@ export function follow(url: string, sessionId: string, token: string) {
         signal: controller.signal,
       });
       if (!res.body) return;
-      for await (const event of sseEvents(res.body))
+      for await (const event of sseEvents(res.body)) {
         seqs.push((JSON.parse(event.data) as { seq: number }).seq);
+        arrivedAt.push(Date.now());
+      }
     } catch (error) {
       if ((error as Error).name !== 'AbortError') throw error;
     }
   })();
-  return { sessionId, url, seqs, stop: () => controller.abort(), done };
+  return { sessionId, url, seqs, arrivedAt, openedAt, stop: () => controller.abort(), done };
 }
