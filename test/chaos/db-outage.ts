@@ -7,6 +7,7 @@
  *   npm run chaos:db-outage   (CHAOS_OUTAGE_SECONDS=10, CHAOS_SENDERS=2 per kind, CHAOS_SEND_INTERVAL_MS=100)
  */
 import pg from 'pg';
+import { startMockProvider } from '../../src/mock-provider/mock-provider.js';
 import { ingestSignature } from '../helpers/ingest-client.js';
 import {
   adminHeaders,
@@ -33,6 +34,17 @@ const AFTER_MS = 8000;
 const TOKEN = 'chaos-outage-token-0123456789abcdef';
 const SECRET = 'chaos-outage-webhook-secret-0123456789';
 const RECOVERY_BOUND_S = 15;
+const RUNS = envInt('CHAOS_OUTAGE_RUNS', 20);
+const LEASE_SECONDS = envInt('CHAOS_RUN_LEASE_SECONDS', 5);
+
+const CYCLE = [
+  'draft_cycle_started',
+  'draft_cycle_critic_completed',
+  'draft_cycle_maker_completed',
+  'draft_cycle_judge_completed',
+  'draft_cycle_completed',
+  'session_closed',
+].join(',');
 
 interface Attempt {
   kind: 'ingest' | 'append';
@@ -60,11 +72,22 @@ await runScenario(report, async (cleanups) => {
 
   let gateway: GatewayProcess | undefined;
   cleanups.push(async () => gateway?.stop('SIGKILL'));
+  const mock = await startMockProvider();
+  cleanups.push(() => mock.close());
   gateway = await startGateway('gateway', {
     DATABASE_URL: dbUrl,
     ADMIN_API_TOKEN: TOKEN,
     AGENT_GATEWAY_WEBHOOK_SECRET: SECRET,
     AGENT_GATEWAY_INGEST_CONNECTOR_RATE_LIMIT_MAX: '1000000',
+    AGENT_ORCHESTRATION_RUN_LEASE_SECONDS: String(LEASE_SECONDS),
+    AI_RUNTIME_USE_HTTP_ADAPTERS: 'true',
+    AI_RUNTIME_MOCK_KIND: 'openai',
+    AI_RUNTIME_MOCK_ENDPOINT: `${mock.url}/v1`,
+    AI_RUNTIME_MOCK_API_KEY: 'mock-key-0123456789',
+    AI_RUNTIME_MOCK_MODEL: 'mock-latency-700',
+    AI_CRITIC_MODEL_CHAIN: 'mock',
+    AI_MAKER_MODEL_CHAIN: 'mock',
+    AI_JUDGE_MODEL_CHAIN: 'mock',
   });
   const url = gateway.url;
   const headers = adminHeaders(TOKEN);
@@ -172,7 +195,39 @@ await runScenario(report, async (cleanups) => {
     ...Array.from({ length: SENDERS }, (_, i) => sender('ingest', i)),
     ...Array.from({ length: SENDERS }, (_, i) => sender('append', i)),
   ];
-  await sleep(WARMUP_MS);
+  await sleep(WARMUP_MS - 1000);
+  // Draft cycles in flight when the database goes: each step takes 0.7 s, so the stop lands mid-run.
+  const draft = await request(`${url}/api/admin/drafts`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ title: 'outage', body: 'mid-run' }),
+  });
+  const draftId = (draft.body as { draft: { id: string } }).draft.id;
+  const runsStarted = await Promise.all(
+    Array.from({ length: RUNS }, () =>
+      request(`${url}/api/admin/agent-gateway/orchestrate`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ draftId, async: true }),
+      }),
+    ),
+  );
+  const runIds = runsStarted.filter((r) => r.status === 202).map((r) => (r.body as { runId: string }).runId);
+  await sleep(1000);
+  const probe = new pg.Client({ connectionString: dbUrl });
+  await probe.connect();
+  const atStop = (
+    await probe.query<{ steps: number; done: number }>(
+      `select (select count(*)::int from orchestration_steps) as steps,
+              (select count(*)::int from orchestration_runs where status = 'completed') as done`,
+    )
+  ).rows[0]!;
+  await probe.end();
+  report.figure(
+    'draft cycles when PostgreSQL stopped',
+    `${atStop.steps}/${RUNS * 3} steps committed, ${atStop.done}/${RUNS} runs done`,
+  );
+  report.check('the outage landed mid-run', atStop.done < RUNS);
   log('stopping PostgreSQL');
   const stopCalledAt = Date.now();
   await cluster.stop();
@@ -186,6 +241,7 @@ await runScenario(report, async (cleanups) => {
   await sleep(AFTER_MS);
   producing = false;
   await Promise.race([Promise.all(senders), sleep(60_000)]);
+  const runsFinishedBy = Date.now() + 60_000;
   probing = false;
   await readyLoop;
 
@@ -332,6 +388,32 @@ await runScenario(report, async (cleanups) => {
       'a draft cycle completes after the outage (jobs and notifications recovered)',
       cycle.status === 201 && (cycle.body as { completed?: boolean }).completed === true,
       `${cycle.status}`,
+    );
+    // Runs caught mid-step by the outage resume from their jobs once it is over.
+    let runRows: { status: string; types: string | null }[] = [];
+    for (;;) {
+      runRows = (
+        await pool.query<{ status: string; types: string | null }>(
+          `select r.status, (select string_agg(type, ',' order by seq) from session_events e where e.session_id = r.session_id) as types
+             from orchestration_runs r where r.id = any($1)`,
+          [runIds],
+        )
+      ).rows;
+      if (
+        runRows.every((r) => r.status === 'completed' || r.status === 'failed') ||
+        Date.now() > runsFinishedBy
+      )
+        break;
+      await sleep(250);
+    }
+    const runsCompleted = runRows.filter((r) => r.status === 'completed' && r.types === CYCLE).length;
+    report.figure(
+      'draft cycles in flight across the outage',
+      `${runIds.length} started, ${runsCompleted} completed with their six events`,
+    );
+    report.check(
+      `${RUNS} draft cycles interrupted by the outage complete afterwards, each step once`,
+      runIds.length === RUNS && runsCompleted === RUNS,
     );
     const problems = await timelineProblems(pool);
     report.check(
