@@ -161,7 +161,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     });
     registerMetricsRoute(app, metrics);
     const redis = config.redisUrl ? createRedisClient(config.redisUrl, app.log) : undefined;
-    if (redis) cleanups.push(async () => void (await redis.quit().catch(() => redis.disconnect())));
+    if (redis) {
+      cleanups.push(async () => void (await redis.quit().catch(() => redis.disconnect())));
+      // Commands fail fast while disconnected; give the first connection a moment so startup is not degraded.
+      if (!(await redis.connectedWithin(2000)))
+        app.log.warn('redis not reachable at startup; circuits and rate limits use local state until it is');
+    }
     const sessions = new SessionService({
       database,
       cache: new SessionCache(config.memoryCacheSize),
@@ -180,6 +185,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       definition: loadRuntimeDefinition(config),
       redis,
       logger: app.log,
+      onCircuitStoreFallback: () => metrics.sharedStateFallbacks.inc({ store: 'circuits' }),
       ...(options.clock ? { clock: options.clock } : {}),
       // Dry runs never touch circuits; they stay out of the attempt metrics too.
       onAttempt: (role, attempt, context) => {
@@ -253,8 +259,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         staleRunMinutes: config.staleRunMinutes,
       },
     );
-    await jobs.work<{ runId: string }>(DRAFT_CYCLE_QUEUE, config.workerConcurrency, (job) =>
-      cycle.runFromJob(job.data.runId),
+    // A run's backstop job is deferred by one lease, and a retried job by its retry delay: neither sends a
+    // notification when it comes due, so without a short poll a crashed replica's runs wait ~30 s more.
+    await jobs.work<{ runId: string }>(
+      DRAFT_CYCLE_QUEUE,
+      config.workerConcurrency,
+      (job) => cycle.runFromJob(job.data.runId),
+      { deferredPollSeconds: 2 },
     );
     await jobs.work<ReplyJob>(REPLY_QUEUE, config.workerConcurrency, (job) => replies.handle(job.data));
     await jobs.work(SWEEPER_QUEUE, 1, async () => {
@@ -294,6 +305,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     });
     ingestCounters.start();
     cleanups.push(() => ingestCounters.stop());
+    let lastRateLimitWarn = Number.NEGATIVE_INFINITY;
     const ingest = new IngestPipeline({
       database,
       sessions,
@@ -302,11 +314,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       counters: ingestCounters,
       rateLimiter: redis
         ? new RedisRateLimiter(redis, {
-            onError: (error) =>
+            onError: (error) => {
+              metrics.sharedStateFallbacks.inc({ store: 'rate_limits' });
+              if (Date.now() - lastRateLimitWarn < 10_000) return;
+              lastRateLimitWarn = Date.now();
               app.log.warn(
                 { err: { message: (error as Error).message } },
-                'ingest rate limit store unavailable',
-              ),
+                "ingest rate limit store unavailable; using this replica's local windows",
+              );
+            },
           })
         : new MemoryRateLimiter(),
       settings: ingestSettings,

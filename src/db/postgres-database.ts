@@ -25,6 +25,10 @@ export function openPostgresDatabase(options: PostgresOptions): Database {
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', (error) => options.onError?.(error));
+  // The pool listens only to idle clients: one checked out for a transaction whose server goes away between two
+  // statements emits 'error' with no listener, an uncaught exception that kills the process. With this listener the
+  // transaction's next statement fails instead (a 503), and the pool discards the client when it is released.
+  pool.on('connect', (client) => client.on('error', (error) => options.onError?.(error)));
   const orm = drizzle(pool, { schema }) as unknown as Executor;
   const listeners = new Map<string, Set<(payload: string) => void>>();
   let listenClient: pg.Client | undefined;

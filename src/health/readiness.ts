@@ -14,7 +14,8 @@ export interface RedisPinger {
 
 /**
  * `/ready`: database, Redis (when configured) and migrations, each bounded by `timeoutMs`. The result is cached for
- * `cacheMs` and concurrent callers share one check, so probes cannot overload the database.
+ * `cacheMs` and concurrent callers share one check, so probes cannot overload the database. Only the database and
+ * migrations make it 503; `redis: "down"` is reported but keeps the replica in service (local state stands in).
  */
 export class Readiness {
   private cached: { at: number; report: ReadinessReport } | undefined;
@@ -58,7 +59,8 @@ export class Readiness {
           )
         : Promise.resolve('disabled' as const),
     ]);
-    const ok = db === 'ok' && migrations === 'ok' && redis !== 'down';
+    // Redis down does not take the replica out of service: circuits and rate limits fall back to local state.
+    const ok = db === 'ok' && migrations === 'ok';
     return { status: ok ? 'ok' : 'degraded', db, redis, migrations };
   }
 }

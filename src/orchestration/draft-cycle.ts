@@ -18,6 +18,7 @@ import {
   finishRun,
   getRun,
   insertStep,
+  leaseRemainingSeconds,
   listSteps,
   type RunRecord,
   runCommitEvent,
@@ -67,7 +68,11 @@ export class DraftCycle {
     if (claimed) await this.execute(claimed);
   }
 
-  /** The run's job fired: take the run unless a live executor holds it, then requeue for one more lease. */
+  /**
+   * The run's job fired: take the run unless a live executor holds it; then look again when that executor's lease
+   * would lapse (not a whole lease later: a replica that died just after its last progress is taken over one lease
+   * after that progress, not up to two).
+   */
   async runFromJob(runId: string): Promise<void> {
     const { database, leaseSeconds } = this.deps;
     const claimed = await claimRun(database.orm, runId, leaseSeconds);
@@ -75,9 +80,8 @@ export class DraftCycle {
       await this.execute(claimed);
       return;
     }
-    const run = await getRun(database.orm, runId);
-    if (run && run.status !== 'completed' && run.status !== 'failed')
-      await this.deps.requeue(runId, leaseSeconds);
+    const remaining = await leaseRemainingSeconds(database.orm, runId, leaseSeconds);
+    if (remaining !== null) await this.deps.requeue(runId, Math.max(1, Math.ceil(remaining)));
   }
 
   private async execute(claimed: ClaimedRun): Promise<void> {

@@ -156,6 +156,24 @@ export async function staleRunIds(executor: Executor, minutes: number, limit: nu
   return rows.map((r) => r.id);
 }
 
+/**
+ * Seconds until a running run's lease lapses (its executor's last progress + `leaseSeconds`, by the database's
+ * clock, so replica clock skew does not matter); null when the run is finished or missing.
+ */
+export async function leaseRemainingSeconds(
+  executor: Executor,
+  id: string,
+  leaseSeconds: number,
+): Promise<number | null> {
+  const row = await queryOne<{ status: string; remaining: number | string }>(
+    executor,
+    sql`select status, extract(epoch from (updated_at + make_interval(secs => ${leaseSeconds}::int) - clock_timestamp()))::float8 as remaining
+        from orchestration_runs where id = ${id}`,
+  );
+  if (!row || row.status === 'completed' || row.status === 'failed') return null;
+  return Math.max(0, Number(row.remaining));
+}
+
 export async function touchRun(executor: Executor, id: string): Promise<void> {
   await executor.execute(sql`update orchestration_runs set updated_at = clock_timestamp() where id = ${id}`);
 }

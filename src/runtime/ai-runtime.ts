@@ -34,8 +34,10 @@ export interface AiRuntimeOptions {
   onAttempt?: (role: Role | null, attempt: RunAttempt, context: AttemptHookContext) => void;
   /** Wraps every role run and dry run (tracing spans). */
   wrapRun?: (role: Role, dryRun: boolean, run: () => Promise<RoleRunResult>) => Promise<RoleRunResult>;
-  /** Warned (at most every 10 s) when the circuit store fails and calls fail open. */
+  /** Warned (at most every 10 s) when the circuit store fails and local circuits stand in. */
   logger?: { warn(obj: object, msg: string): void };
+  /** Told about every circuit operation that fell back to local state (metrics). */
+  onCircuitStoreFallback?: () => void;
 }
 
 /**
@@ -62,11 +64,12 @@ export class AiRuntime {
     });
     let lastWarn = Number.NEGATIVE_INFINITY;
     this.breaker.onStoreError = (error) => {
+      options.onCircuitStoreFallback?.();
       if (Date.now() - lastWarn < 10_000) return;
       lastWarn = Date.now();
       options.logger?.warn(
         { err: { message: (error as Error)?.message } },
-        'circuit store unavailable; failing open',
+        "circuit store unavailable; using this replica's local circuits",
       );
     };
     this.upstream = new UpstreamClient({

@@ -1,5 +1,10 @@
 import type { ProviderErrorCode } from '../providers/provider.js';
-import type { CircuitPhase, CircuitState, CircuitStore } from './circuit-store.js';
+import {
+  type CircuitPhase,
+  type CircuitState,
+  type CircuitStore,
+  MemoryCircuitStore,
+} from './circuit-store.js';
 import type { Clock } from './clock.js';
 
 /** What the runner may do with a (provider, profile) now. */
@@ -80,41 +85,48 @@ export class CircuitBreaker implements CircuitGate {
     this.maxCooldownMs = policy.maxCooldownMs ?? policy.cooldownMs * 16;
   }
 
-  /** Last circuit store failure (Redis down); calls fail open meanwhile and health reports it. */
+  /** Last circuit store failure (Redis down); this replica's local circuits stand in meanwhile and health says so. */
   storeError: string | null = null;
-  /** Told about store failures (logging); must not throw. */
+  /** Told about each operation that fell back to local circuits (logging, metrics); must not throw. */
   onStoreError: (error: unknown) => void = () => undefined;
+  /** This replica's circuits while the shared store is unreachable; cleared once it answers again. */
+  private readonly local = new MemoryCircuitStore();
 
-  private async guarded<T>(work: () => Promise<T>, fallback: T): Promise<T> {
+  private async guarded<T>(work: (store: CircuitStore) => Promise<T>): Promise<T> {
+    let result: T;
     try {
-      const result = await work();
-      this.storeError = null;
-      return result;
+      result = await work(this.store);
     } catch (error) {
-      // A circuit store outage must not stop role runs: fail open (try the provider) and say so in health.
+      // A circuit store outage must not stop role runs, nor leave failing providers unguarded: the same transitions
+      // run on local state (a provider that fails here opens here) until the shared store is back.
       this.storeError = (error as Error)?.message ?? String(error);
       this.onStoreError(error);
-      return fallback;
+      return work(this.local);
     }
+    if (this.storeError !== null) {
+      this.storeError = null;
+      await this.local.clear();
+    }
+    return result;
   }
 
   acquire(key: string): Promise<CircuitDecision> {
     if (this.store.peek && this.store.peek(key) === undefined) return allowedNow;
-    return this.guarded(() => this.acquireFromStore(key), { allowed: true, probe: false });
+    return this.guarded((store) => this.acquireFromStore(store, key));
   }
 
   success(key: string): Promise<void> {
     if (this.store.peek && this.store.peek(key) === undefined) return doneNow;
-    return this.guarded(() => this.successInStore(key), undefined);
+    return this.guarded((store) => this.successInStore(store, key));
   }
 
   failure(key: string, failure: CircuitFailure): Promise<void> {
-    return this.guarded(() => this.failureInStore(key, failure), undefined);
+    return this.guarded((store) => this.failureInStore(store, key, failure));
   }
 
-  private acquireFromStore(key: string): Promise<CircuitDecision> {
+  private acquireFromStore(store: CircuitStore, key: string): Promise<CircuitDecision> {
     const now = this.clock.now();
-    return this.store.update<CircuitDecision>(key, now, (current) => {
+    return store.update<CircuitDecision>(key, now, (current) => {
       if (!current || current.phase === 'closed')
         return { next: 'keep', result: { allowed: true, probe: false } };
       if (current.phase === 'open' && now < (current.cooldownUntil ?? 0)) {
@@ -132,17 +144,17 @@ export class CircuitBreaker implements CircuitGate {
     });
   }
 
-  private async successInStore(key: string): Promise<void> {
-    await this.store.update(key, this.clock.now(), (current) => {
+  private async successInStore(store: CircuitStore, key: string): Promise<void> {
+    await store.update(key, this.clock.now(), (current) => {
       if (!current || (current.phase === 'closed' && current.failureCount === 0))
         return { next: 'keep', result: 0 };
       return { next: closedAfter(current), result: 0 };
     });
   }
 
-  private async failureInStore(key: string, failure: CircuitFailure): Promise<void> {
+  private async failureInStore(store: CircuitStore, key: string, failure: CircuitFailure): Promise<void> {
     const now = this.clock.now();
-    await this.store.update(key, now, (current) => {
+    await store.update(key, now, (current) => {
       if (failure.code === 'AI_PROVIDER_BAD_REQUEST') {
         // The provider answered: a probe that gets a 4xx proves it is reachable again.
         return { next: current?.phase === 'half_open' ? closedAfter(current) : 'keep', result: 0 };
@@ -182,10 +194,7 @@ export class CircuitBreaker implements CircuitGate {
   /** Current views of many circuits (health, profiles). */
   async views(keys: readonly string[]): Promise<CircuitView[]> {
     const now = this.clock.now();
-    const states = await this.guarded(
-      () => this.store.getMany(keys),
-      keys.map(() => undefined),
-    );
+    const states = await this.guarded((store) => store.getMany(keys));
     return states.map((state) => viewOf(state, now));
   }
 

@@ -26,6 +26,7 @@ export class GatewayMetrics {
   readonly ingestRequests: Counter<'connector' | 'outcome' | 'code'>;
   readonly orchestrationRuns: Counter<'status'>;
   readonly httpDuration: Histogram<'route' | 'method' | 'status_class'>;
+  readonly sharedStateFallbacks: Counter<'store'>;
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
@@ -40,6 +41,12 @@ export class GatewayMetrics {
       help: 'Latency of provider attempts that reached the provider.',
       labelNames: ['provider', 'role'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.sharedStateFallbacks = new Counter({
+      name: 'agw_shared_state_fallbacks_total',
+      help: "Operations on state shared through Redis that used this replica's local state instead (Redis unreachable), by store: circuits, rate_limits.",
+      labelNames: ['store'],
       registers,
     });
     this.ingestRequests = new Counter({

@@ -39,4 +39,14 @@ describe('readiness', () => {
       await db.cleanup();
     }
   });
+
+  it('Redis down alone: reported, but the replica stays ready (circuits and rate limits fall back to local state)', async () => {
+    const db = await createTestDatabase();
+    try {
+      const readiness = new Readiness(db.database, { ping: () => Promise.reject(new Error('down')) });
+      expect(await readiness.check()).toEqual({ status: 'ok', db: 'ok', redis: 'down', migrations: 'ok' });
+    } finally {
+      await db.cleanup();
+    }
+  });
 });

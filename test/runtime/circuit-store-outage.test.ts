@@ -16,18 +16,33 @@ describe('circuit store outage', () => {
   redis.on('error', () => undefined);
   afterAll(() => redis.disconnect());
 
-  it('fails open: role runs still answer, and health names the store problem', async () => {
+  it('falls back to local circuits: role runs answer, a failing provider opens here, health and a hook say so', async () => {
     const warnings: string[] = [];
+    let fallbacks = 0;
     const { runtime } = testRuntime(
       {},
-      { store: new RedisCircuitStore(redis), extra: { logger: { warn: (_o, msg) => warnings.push(msg) } } },
+      {
+        store: new RedisCircuitStore(redis),
+        scripts: { 'local-primary': { failCode: 'AI_PROVIDER_UNAVAILABLE' } },
+        extra: {
+          logger: { warn: (_o, msg) => warnings.push(msg) },
+          onCircuitStoreFallback: () => fallbacks++,
+        },
+      },
     );
-    const result = await runtime.runRole({ role: 'critic', prompt: 'p' });
-    expect(result).toMatchObject({ failed: false, selectedProvider: 'local-primary' });
+    const first = await runtime.runRole({ role: 'critic', prompt: 'p' });
+    expect(first).toMatchObject({ failed: false, selectedProvider: 'local-fallback' });
+    expect(first.attempts[0]).toMatchObject({ provider: 'local-primary', status: 'failed' });
+    // The failure opened the primary's circuit in this replica: the next run skips it instead of calling it again.
+    const second = await runtime.runRole({ role: 'critic', prompt: 'p' });
+    expect(second.attempts[0]).toMatchObject({ provider: 'local-primary', status: 'skipped_cooldown' });
+    expect(second).toMatchObject({ failed: false, selectedProvider: 'local-fallback' });
     const health = await runtime.health();
     expect(health.circuitStore).toBe('redis');
     expect(health.circuitStoreError).toEqual(expect.any(String));
-    expect(health.summary.health).toBe('ok');
-    expect(warnings).toContain('circuit store unavailable; failing open');
+    expect(health.providers.find((p) => p.provider === 'local-primary')?.circuit).toBe('open');
+    expect(fallbacks).toBeGreaterThan(3);
+    // Logged once per 10 s, not once per operation.
+    expect(warnings).toEqual(["circuit store unavailable; using this replica's local circuits"]);
   });
 });
