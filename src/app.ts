@@ -231,7 +231,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const localRuns = new LocalRuns({
       limit: config.workerConcurrency,
       leaseSeconds: config.runLeaseSeconds,
-      execute: (runId) => cycle.runLocal(runId),
+      execute: (runId, claimed) => cycle.runLocal(runId, claimed),
       jobs,
       onError: (runId, error) =>
         app.log.warn(

@@ -62,9 +62,9 @@ export interface DraftCycleDeps {
 export class DraftCycle {
   constructor(private readonly deps: DraftCycleDeps) {}
 
-  /** The process that started the run executes it now. */
-  async runLocal(runId: string): Promise<void> {
-    const claimed = await claimRun(this.deps.database.orm, runId, null);
+  /** The process that started the run executes it now (claimed by its start, or claimed here). */
+  async runLocal(runId: string, claimedAtStart?: ClaimedRun): Promise<void> {
+    const claimed = claimedAtStart ?? (await claimRun(this.deps.database.orm, runId, null));
     if (claimed) await this.execute(claimed);
   }
 

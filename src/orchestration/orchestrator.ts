@@ -8,7 +8,7 @@ import type { SessionService } from '../sessions/session-service.js';
 import { DRAFT_CYCLE_QUEUE, draftNotFound } from './draft-cycle.js';
 import { getDraft } from './draft-store.js';
 import { RunStartBatcher } from './run-start-batcher.js';
-import { getRun, insertRun, listSteps, runCommitEvent } from './run-store.js';
+import { type ClaimedRun, getRun, insertRun, listSteps, runCommitEvent } from './run-store.js';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -46,7 +46,8 @@ export class LocalRuns {
     private readonly options: {
       limit: number;
       leaseSeconds: number;
-      execute(runId: string): Promise<void>;
+      /** Executes a run; `claimed` when the start already claimed it for this process. */
+      execute(runId: string, claimed?: ClaimedRun): Promise<void>;
       jobs: JobQueue;
       onError(runId: string, error: unknown): void;
     },
@@ -67,9 +68,9 @@ export class LocalRuns {
   }
 
   /** Runs a reserved run; its backstop job is deleted once it ends (a failure leaves the job to resume it). */
-  launch(runId: string, jobId: string | null): void {
+  launch(runId: string, jobId: string | null, claimed?: ClaimedRun): void {
     void this.options
-      .execute(runId)
+      .execute(runId, claimed)
       .then(
         () => {
           if (jobId) this.options.jobs.deleteSoon(DRAFT_CYCLE_QUEUE, jobId);
@@ -111,6 +112,7 @@ export class Orchestrator {
     if (!fresh && !draft) throw draftNotFound(input.draftId);
     const local = this.deps.local?.tryReserve() ? this.deps.local : undefined;
     let jobId: string | null = null;
+    let claimed: ClaimedRun | undefined;
     let sessionId: string;
     try {
       if (!draft) {
@@ -129,11 +131,13 @@ export class Orchestrator {
               ...started,
               payload: { runId, draftId: input.draftId, promptSeed: input.promptSeed ?? null },
             }),
+            local: local !== undefined,
           },
           ...(local ? { startAfterSeconds: local.leaseSeconds } : {}),
         });
         if (!outcome.created) throw draftNotFound(input.draftId);
         jobId = outcome.jobId;
+        claimed = outcome.claimed;
       } else {
         sessionId = await database.transaction(async (tx) => {
           const { session } = await sessions.create(
@@ -188,7 +192,7 @@ export class Orchestrator {
       throw error;
     }
     this.deps.onStarted?.();
-    local?.launch(runId, jobId);
+    local?.launch(runId, jobId, claimed);
     if (input.async) return { kind: 'accepted' as const, sessionId, runId, status: 'queued' };
     const finished = await this.deps.bus.waitFor(
       sessionId,

@@ -3,7 +3,7 @@ import type { Database } from '../db/database.js';
 import { GroupCommit, type Settled } from '../db/group-commit.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import { DRAFT_CYCLE_QUEUE } from './draft-cycle.js';
-import { type NewSessionRun, startRunsInNewSessions } from './run-store.js';
+import { type ClaimedRun, type NewSessionRun, startRunsInNewSessions } from './run-store.js';
 
 /** A run to start in a session of its own, and when its job may fire (the crash backstop of a local run). */
 export interface RunStart {
@@ -11,10 +11,14 @@ export interface RunStart {
   startAfterSeconds?: number;
 }
 
-/** `created: false` when the draft does not exist (nothing was written); `jobId` of the run's job otherwise. */
+/**
+ * `created: false` when the draft does not exist (nothing was written); otherwise the run's `jobId` and, for a
+ * local start, the run already claimed for this process.
+ */
 export interface RunStartOutcome {
   created: boolean;
   jobId: string | null;
+  claimed?: ClaimedRun;
 }
 
 /**
@@ -57,13 +61,13 @@ export class RunStartBatcher {
 
   private commit(starts: RunStart[]): Promise<RunStartOutcome[]> {
     return this.deps.database.transaction(async (tx) => {
-      const created = await startRunsInNewSessions(
+      const started = await startRunsInNewSessions(
         tx,
         starts.map((s) => s.run),
       );
       const outcomes = starts.map((start, index) => ({
-        created: created[index] === true,
-        jobId: created[index] ? randomUUID() : null,
+        ...started[index]!,
+        jobId: started[index]?.created ? randomUUID() : null,
         start,
       }));
       await this.deps.jobs.insertInTransaction(
@@ -77,7 +81,11 @@ export class RunStartBatcher {
             ...(o.start.startAfterSeconds ? { startAfterSeconds: o.start.startAfterSeconds } : {}),
           })),
       );
-      return outcomes.map(({ created, jobId }) => ({ created, jobId }));
+      return outcomes.map(({ created, jobId, claimed }) => ({
+        created,
+        jobId,
+        ...(claimed ? { claimed } : {}),
+      }));
     });
   }
 }

@@ -409,6 +409,14 @@ export interface NewSessionRun {
   roles: string[];
   /** The `draft_cycle_started` event; its payload gets the draft's current `revision`. */
   event: RunCommitEvent;
+  /** Started by the process that will execute it: the run is inserted already claimed (`running`, attempt 1). */
+  local?: boolean;
+}
+
+/** One start's outcome: not created (its draft does not exist), or created and, for a local start, claimed. */
+export interface StartedRun {
+  created: boolean;
+  claimed?: ClaimedRun;
 }
 
 /**
@@ -418,20 +426,22 @@ export interface NewSessionRun {
  * Returns false (and writes nothing) when the draft does not exist.
  */
 export async function startRunInNewSession(tx: Executor, input: NewSessionRun): Promise<boolean> {
-  const [created] = await startRunsInNewSessions(tx, [input]);
-  return created === true;
+  const [started] = await startRunsInNewSessions(tx, [input]);
+  return started?.created === true;
 }
 
 /**
  * `startRunInNewSession` for many runs in ONE statement (group-committed starts): per input whether it was
- * created (false: its draft does not exist, and nothing was written for it).
+ * created (false: its draft does not exist, and nothing was written for it). A local start's run is inserted
+ * already claimed and comes back as its executor needs it, so the starting process skips the claim round trip.
  */
-export async function startRunsInNewSessions(tx: Executor, inputs: NewSessionRun[]): Promise<boolean[]> {
+export async function startRunsInNewSessions(tx: Executor, inputs: NewSessionRun[]): Promise<StartedRun[]> {
   if (inputs.length === 0) return [];
   const input = inputs.map((run, ord) => {
     const { event } = run;
     return {
       ord,
+      local: run.local === true,
       run_id: run.runId,
       session_id: run.sessionId,
       draft_id: run.draftId,
@@ -447,14 +457,14 @@ export async function startRunsInNewSessions(tx: Executor, inputs: NewSessionRun
       ...factColumns(event.facts),
     };
   });
-  const rows = await queryRows<{ ord: number; created: boolean }>(
+  const rows = await queryRows<Row>(
     tx,
     sql`with input as (
           select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as i(
-            ord int, run_id uuid, session_id text, draft_id uuid, channel text, prompt_seed text, metadata jsonb,
+            ord int, local boolean, run_id uuid, session_id text, draft_id uuid, channel text, prompt_seed text, metadata jsonb,
             roles jsonb, event_id text, from_role text, to_role text, type text, payload jsonb, ${FACT_COLUMNS})
         ), draft as (
-          select id, revision from drafts where id in (select draft_id from input)
+          select id, revision, title, body, context from drafts where id in (select draft_id from input)
         ), created as (
           insert into sessions (id, channel, draft_id, roles, metadata, last_seq, event_count, last_event_at,
                                 last_event_type, step_count, failed_step_count, cycle_completed_count, cycle_failed_count,
@@ -466,9 +476,12 @@ export async function startRunsInNewSessions(tx: Executor, inputs: NewSessionRun
           order by i.ord
           returning id, draft_id, channel, updated_at
         ), run as (
-          insert into orchestration_runs (id, session_id, draft_id, channel, external_session_id, prompt_seed, metadata, status)
-          select i.run_id, c.id, c.draft_id, c.channel, null, i.prompt_seed, i.metadata, 'queued'
+          insert into orchestration_runs (id, session_id, draft_id, channel, external_session_id, prompt_seed, metadata,
+                                          status, attempts)
+          select i.run_id, c.id, c.draft_id, c.channel, null, i.prompt_seed, i.metadata,
+                 case when i.local then 'running' else 'queued' end, case when i.local then 1 else 0 end
           from created c join input i on i.session_id = c.id
+          returning *
         ), inserted as (
           insert into session_events (id, session_id, seq, from_role, to_role, type, payload, connector_id, provider, created_at)
           select i.event_id, c.id, 1, i.from_role, i.to_role, i.type,
@@ -483,9 +496,24 @@ export async function startRunsInNewSessions(tx: Executor, inputs: NewSessionRun
           select count(pg_notify(${SESSION_EVENTS_CHANNEL}, json_build_object('sessionId', c.id, 'seq', 1)::text)) as n
           from created c
         )
-        select i.ord, (c.id is not null) as created
-        from input i left join created c on c.id = i.session_id, notified
+        select i.ord, (c.id is not null) as created,
+          case when i.local and c.id is not null then to_jsonb(r) end as run_row,
+          case when i.local and c.id is not null
+               then json_build_object('title', d.title, 'body', d.body, 'context', d.context) end as draft_json
+        from input i left join created c on c.id = i.session_id left join run r on r.session_id = c.id
+          left join draft d on d.id = c.draft_id, notified
         order by i.ord`,
   );
-  return rows.map((row) => row.created === true);
+  return rows.map((row) => {
+    if (!row.created) return { created: false };
+    if (!row.run_row) return { created: true };
+    return {
+      created: true,
+      claimed: {
+        run: runFromRow(jsonColumn(row.run_row) as Row),
+        draft: (jsonColumn(row.draft_json) as ClaimedRun['draft']) ?? null,
+        steps: [],
+      },
+    };
+  });
 }

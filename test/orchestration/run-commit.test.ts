@@ -9,6 +9,7 @@ import {
   commitRunBatch,
   getRun,
   listSteps,
+  type NewSessionRun,
   type RunCommit,
   runCommitEvent,
   startRunInNewSession,
@@ -149,7 +150,7 @@ describe('run commits (one statement per batch of steps and run ends)', () => {
   });
 
   it('starts many runs in one statement; an input with an unknown draft is skipped, the others are created', async () => {
-    const inputs = [draftId, randomUUID(), draftId].map((id) => {
+    const inputs: NewSessionRun[] = [draftId, randomUUID(), draftId].map((id) => {
       const runId = randomUUID();
       return {
         runId,
@@ -167,8 +168,23 @@ describe('run commits (one statement per batch of steps and run ends)', () => {
         }),
       };
     });
-    const created = await db.database.transaction((tx) => startRunsInNewSessions(tx, inputs));
+    // The third is started by the process that will run it: inserted already claimed, returned as claimed.
+    inputs[2]!.local = true;
+    const started = await db.database.transaction((tx) => startRunsInNewSessions(tx, inputs));
+    const created = started.map((s) => s.created);
     expect(created).toEqual([true, false, true]);
+    expect(started[0]!.claimed).toBeUndefined();
+    expect(started[2]!.claimed).toMatchObject({
+      run: {
+        id: inputs[2]!.runId,
+        status: 'running',
+        attempts: 1,
+        nextStep: 0,
+        sessionId: inputs[2]!.sessionId,
+      },
+      draft: { title: expect.any(String), body: expect.any(String) },
+      steps: [],
+    });
     for (const [index, input] of inputs.entries()) {
       const session = await getSession(db.database.orm, input.sessionId);
       if (!created[index]) {
@@ -181,7 +197,8 @@ describe('run commits (one statement per batch of steps and run ends)', () => {
       expect(events.map((e) => e.seq)).toEqual([1]);
       expect(events[0]!.payload).toMatchObject({ runId: input.runId, revision: 1 });
       expect(await getRun(db.database.orm, input.runId)).toMatchObject({
-        status: 'queued',
+        status: input.local ? 'running' : 'queued',
+        attempts: input.local ? 1 : 0,
         sessionId: input.sessionId,
       });
     }
