@@ -140,43 +140,43 @@ DECLARE
   o telemetry_session_deltas;
   n telemetry_session_deltas;
   d telemetry_session_deltas;
-  new_hour timestamptz;
 BEGIN
-  IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    o := agw_session_delta(OLD, -1);
-  END IF;
-  IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    n := agw_session_delta(NEW, 1);
-  END IF;
-  IF TG_OP = 'UPDATE' AND (n.updated_hour, n.activity_hour, n.channel, n.adapter, n.connector_id, n.status, n.failed)
-      = (o.updated_hour, o.activity_hour, o.channel, o.adapter, o.connector_id, o.status, o.failed) THEN
-    -- The common case (an append within the hour): one delta row with the differences, none if nothing counted
-    -- moved; the same row again for every provider the session already had.
+  IF TG_OP = 'UPDATE'
+     AND date_trunc('hour', NEW.updated_at, 'UTC') = date_trunc('hour', OLD.updated_at, 'UTC')
+     AND date_trunc('hour', coalesce(NEW.last_event_at, NEW.created_at), 'UTC')
+         = date_trunc('hour', coalesce(OLD.last_event_at, OLD.created_at), 'UTC')
+     AND NEW.status = OLD.status
+     AND (NEW.failed_step_count > 0 OR NEW.cycle_failed_count > 0) = (OLD.failed_step_count > 0 OR OLD.cycle_failed_count > 0)
+     AND NEW.channel = OLD.channel
+     AND NEW.connector_id IS NOT DISTINCT FROM OLD.connector_id
+     AND NEW.draft_id IS NOT DISTINCT FROM OLD.draft_id THEN
+    -- The common case (an append within the hour), written without helper calls: one delta row with the
+    -- differences (none if nothing counted moved), the same row again for every provider the session already had.
     IF (NEW.last_seq, NEW.step_count, NEW.failed_step_count, NEW.compact_count, NEW.auto_compact_count,
         NEW.pruned_count_total, NEW.attempt_success_count, NEW.attempt_failed_count, NEW.attempt_skipped_count)
        IS DISTINCT FROM
        (OLD.last_seq, OLD.step_count, OLD.failed_step_count, OLD.compact_count, OLD.auto_compact_count,
         OLD.pruned_count_total, OLD.attempt_success_count, OLD.attempt_failed_count, OLD.attempt_skipped_count) THEN
-      d := n;
-      d.sessions := 0;
-      d.compacted := n.compacted + o.compacted;
-      d.auto_compacted := n.auto_compacted + o.auto_compacted;
-      d.events := n.events + o.events;
-      d.steps := n.steps + o.steps;
-      d.failed_steps := n.failed_steps + o.failed_steps;
-      d.compactions := n.compactions + o.compactions;
-      d.auto_compactions := n.auto_compactions + o.auto_compactions;
-      d.pruned := n.pruned + o.pruned;
-      d.attempt_success := n.attempt_success + o.attempt_success;
-      d.attempt_failed := n.attempt_failed + o.attempt_failed;
-      d.attempt_skipped := n.attempt_skipped + o.attempt_skipped;
-      INSERT INTO telemetry_session_deltas SELECT (d).*;
+      INSERT INTO telemetry_session_deltas
+      VALUES (date_trunc('hour', NEW.updated_at, 'UTC'),
+        date_trunc('hour', coalesce(NEW.last_event_at, NEW.created_at), 'UTC'), NEW.channel,
+        CASE WHEN NEW.connector_id IS NOT NULL THEN 'external_webhook' WHEN NEW.draft_id IS NOT NULL THEN 'live_session' ELSE 'web' END,
+        coalesce(NEW.connector_id, ''), NEW.status, (NEW.failed_step_count > 0 OR NEW.cycle_failed_count > 0), 0,
+        (NEW.compact_count > 0)::int - (OLD.compact_count > 0)::int,
+        (NEW.auto_compact_count > 0)::int - (OLD.auto_compact_count > 0)::int,
+        NEW.last_seq - OLD.last_seq, NEW.step_count - OLD.step_count, NEW.failed_step_count - OLD.failed_step_count,
+        NEW.compact_count - OLD.compact_count, NEW.auto_compact_count - OLD.auto_compact_count,
+        NEW.pruned_count_total - OLD.pruned_count_total, NEW.attempt_success_count - OLD.attempt_success_count,
+        NEW.attempt_failed_count - OLD.attempt_failed_count, NEW.attempt_skipped_count - OLD.attempt_skipped_count)
+      RETURNING * INTO d;
       IF cardinality(OLD.providers) > 0 THEN
         INSERT INTO telemetry_provider_session_deltas
           SELECT p, (d).* FROM unnest(NEW.providers) p WHERE p = ANY (OLD.providers);
       END IF;
     END IF;
     IF NEW.providers IS DISTINCT FROM OLD.providers THEN
+      n := agw_session_delta(NEW, 1);
+      o := agw_session_delta(OLD, -1);
       INSERT INTO telemetry_provider_session_deltas
         SELECT p, (n).* FROM unnest(NEW.providers) p WHERE NOT p = ANY (OLD.providers);
       INSERT INTO telemetry_provider_session_deltas
@@ -185,18 +185,23 @@ BEGIN
     RETURN NULL;
   END IF;
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    o := agw_session_delta(OLD, -1);
     INSERT INTO telemetry_session_deltas SELECT (o).*;
-    INSERT INTO telemetry_provider_session_deltas SELECT p, (o).* FROM unnest(OLD.providers) p;
+    IF cardinality(OLD.providers) > 0 THEN
+      INSERT INTO telemetry_provider_session_deltas SELECT p, (o).* FROM unnest(OLD.providers) p;
+    END IF;
   END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    n := agw_session_delta(NEW, 1);
     INSERT INTO telemetry_session_deltas SELECT (n).*;
-    INSERT INTO telemetry_provider_session_deltas SELECT p, (n).* FROM unnest(NEW.providers) p;
+    IF cardinality(NEW.providers) > 0 THEN
+      INSERT INTO telemetry_provider_session_deltas SELECT p, (n).* FROM unnest(NEW.providers) p;
+    END IF;
     -- The session's provider counters follow it to its new hour (their own trigger moves their counts).
-    new_hour := n.updated_hour;
-    IF TG_OP = 'INSERT' OR new_hour IS DISTINCT FROM o.updated_hour THEN
-      UPDATE session_counters SET updated_hour = new_hour, channel = NEW.channel,
+    IF TG_OP = 'INSERT' OR n.updated_hour IS DISTINCT FROM o.updated_hour THEN
+      UPDATE session_counters SET updated_hour = n.updated_hour, channel = NEW.channel,
         connector_id = coalesce(NEW.connector_id, '')
-      WHERE session_id = NEW.id AND dimension = 'provider' AND updated_hour IS DISTINCT FROM new_hour;
+      WHERE session_id = NEW.id AND dimension = 'provider' AND updated_hour IS DISTINCT FROM n.updated_hour;
     END IF;
   END IF;
   RETURN NULL;
