@@ -257,11 +257,13 @@ async function main(): Promise<number> {
   })();
 
   // SSE clients: each follows a session for 5–30 s, then reconnects (to another session or resuming with Last-Event-ID).
+  const openStreams = new Set<AbortController>();
   const sse = Array.from({ length: SSE_CLIENTS }, async () => {
     const lastSeen = new Map<string, string>();
     while (!stopping && Date.now() < deadline) {
       const id = pick(sessions);
       const controller = new AbortController();
+      openStreams.add(controller);
       const timer = setTimeout(() => controller.abort(), 5000 + Math.random() * 25_000);
       try {
         const res = await fetch(`${gateway.url}${A}/sessions/${id}/stream`, {
@@ -282,6 +284,7 @@ async function main(): Promise<number> {
           serverErrors.push(`SSE ${id}: ${(error as Error).message}`);
       } finally {
         clearTimeout(timer);
+        openStreams.delete(controller);
       }
     }
   });
@@ -321,6 +324,7 @@ async function main(): Promise<number> {
     }
   }
   stopping = true;
+  for (const controller of openStreams) controller.abort();
   await load;
   await Promise.all(sse);
   await pool.close();

@@ -142,7 +142,7 @@ describe('HTTP fuzz: every route, arbitrary input', () => {
           `${route.method} ${route.url}: ${String(outcome.errorInstance)}\n${fc.defaultReportMessage(outcome) ?? ''}`,
         );
       report.push(`${route.method} ${route.url} ${JSON.stringify(Object.fromEntries(statuses))}`);
-      // The fuzzer reached the route itself, not only the router's 404 or the auth check, for most inputs.
+      // Some generated requests got past authentication (the generators sign and authorise most of them).
       const reached = [...statuses].filter(([s]) => s !== 401 && s !== 403).reduce((n, [, c]) => n + c, 0);
       expect(reached, `${route.method} ${route.url} was never reached past auth`).toBeGreaterThan(0);
     }
