@@ -18,7 +18,8 @@ import { createBenchDatabase, pct, recordResults } from './bench-support.js';
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 4000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const POOL_MAX = Number(process.env.BENCH_POOL_MAX ?? 10);
-const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 50);
+// Its own name: BENCH_SESSIONS sizes bench:telemetry, and `npm run bench` passes one environment to both.
+const SESSIONS = Number(process.env.BENCH_INGEST_SESSIONS ?? 50);
 const SECRET = 'bench-ingest-secret-0123456789abcdef';
 
 interface Run {

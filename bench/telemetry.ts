@@ -130,8 +130,13 @@ try {
         name: `${label} ${which}`,
         unit: 'ms',
         value,
-        baseline: { name: 'one aggregate over every event payload (p50)', value: naiveP50 },
-        ratio: value / naiveP50,
+        // The baseline is a p50 (three scans): it is compared with p50s only.
+        ...(which === 'p50'
+          ? {
+              baseline: { name: 'one aggregate over every event payload (p50)', value: naiveP50 },
+              ratio: value / naiveP50,
+            }
+          : {}),
         ...(targeted ? { target: '< 100 ms', pass: value < 100 } : {}),
       });
     console.log(
