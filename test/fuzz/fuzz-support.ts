@@ -369,16 +369,16 @@ export function queryString(keys: string[]): fc.Arbitrary<string> {
     .array(fc.tuple(key, value), { maxLength: 5 })
     .map((entries) => entries.map(([k, v]) => `${encode(k)}=${encode(v)}`).join('&'));
   return fc.oneof(
-    { arbitrary: fc.constant(''), weight: keys.length > 0 ? 2 : 8 },
+    { arbitrary: fc.constant(''), weight: keys.length > 0 ? 2 : 20 },
     { arbitrary: pairs.map((q) => (q ? `?${q}` : '')), weight: 6 },
     { arbitrary: fc.constantFrom('?%', '?a=%zz', '?&&&', '?=', '?limit=1&limit=2', '?a[b]=1'), weight: 1 },
   );
 }
 
 /** Path segments: known ids (existing sessions, drafts, runs, connectors), id-shaped strings, anything encoded. */
-export function pathSegment(known: string[]): fc.Arbitrary<string> {
+export function pathSegment(known: string[], knownWeight = 8): fc.Arbitrary<string> {
   return fc.oneof(
-    { arbitrary: fc.constantFrom(...known), weight: 8 },
+    { arbitrary: fc.constantFrom(...known), weight: knownWeight },
     { arbitrary: fc.stringMatching(/^ags-[a-z0-9][a-z0-9-]{7,30}$/), weight: 2 },
     { arbitrary: fc.uuid(), weight: 1 },
     { arbitrary: nastyString.map((s) => encode(s) || 'x'), weight: 3 },

@@ -19,7 +19,8 @@ import {
  * Property: whatever a client sends to any route — arbitrary JSON, malformed bodies, odd media types, unknown and
  * repeated query keys, broken escapes, odd headers, arbitrary path ids, valid or invalid credentials — the gateway
  * answers below 500, raises no unhandled rejection, and every error body carries a code from docs/errors.md.
- * FUZZ_RUNS (default 100) runs per route; FUZZ_SEED replays a failure that fast-check reported.
+ * FUZZ_RUNS (default 100) runs per route; FUZZ_SEED replays a failure that fast-check reported; FUZZ_CODES=1 reports
+ * the error codes each route answered instead of the statuses (to see how deep the generators get).
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 100);
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
@@ -94,15 +95,17 @@ describe('HTTP fuzz: every route, arbitrary input', () => {
     const report: string[] = [];
     for (const route of routes) {
       const statuses = new Map<number, number>();
+      const routeStarted = performance.now();
+      const codesSeen = new Map<string, number>();
       // A platform route mostly gets its own connector (so the body is verified and parsed), sometimes another's.
       const platform = /channels\/(telegram|slack|discord)\//.exec(
         route.url,
       )?.[1] as keyof typeof ownConnector;
       const segments = route.url.includes(':connectorId')
-        ? [ownConnector[platform], ownConnector[platform], ownConnector[platform], 'tg', 'unknown-connector']
+        ? [...Array<string>(8).fill(ownConnector[platform]), 'tg', 'unknown-connector']
         : known.filter((id) => !(route.url.endsWith('/stream') && liveSessions.has(id)));
       const input = fc.record({
-        segment: pathSegment(segments),
+        segment: pathSegment(segments, route.url.includes(':connectorId') ? 20 : 8),
         query: queryString(route.queryKeys),
         body: rawBody(route.bodyKeys, examples[`${route.method} ${route.url}`]),
         auth: authMode,
@@ -126,6 +129,10 @@ describe('HTTP fuzz: every route, arbitrary input', () => {
             ...(payload !== undefined ? { payload } : {}),
           });
           statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+          if (process.env.FUZZ_CODES) {
+            const key = `${res.statusCode} ${errorCode(res.body) ?? ''}`.trim();
+            codesSeen.set(key, (codesSeen.get(key) ?? 0) + 1);
+          }
           const where = `${route.method} ${url} → ${res.statusCode} ${res.body.slice(0, 300)}`;
           if (res.statusCode >= 500) throw new Error(`server error: ${where}`);
           if (res.statusCode >= 400) {
@@ -141,7 +148,9 @@ describe('HTTP fuzz: every route, arbitrary input', () => {
         throw new Error(
           `${route.method} ${route.url}: ${String(outcome.errorInstance)}\n${fc.defaultReportMessage(outcome) ?? ''}`,
         );
-      report.push(`${route.method} ${route.url} ${JSON.stringify(Object.fromEntries(statuses))}`);
+      report.push(
+        `${route.method} ${route.url} ${JSON.stringify(Object.fromEntries(process.env.FUZZ_CODES ? codesSeen : statuses))} ${(performance.now() - routeStarted).toFixed(0)} ms`,
+      );
       // Some generated requests got past authentication (the generators sign and authorise most of them).
       const reached = [...statuses].filter(([s]) => s !== 401 && s !== 403).reduce((n, [, c]) => n + c, 0);
       expect(reached, `${route.method} ${route.url} was never reached past auth`).toBeGreaterThan(0);
