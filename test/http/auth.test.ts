@@ -1,7 +1,8 @@
+import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { type AuthMode, authHeaders, fuzzGatewayEnv } from '../fuzz/fuzz-support.js';
+import { type AuthMode, authHeaders, FUZZ_SECRETS, fuzzGatewayEnv } from '../fuzz/fuzz-support.js';
 import { createTestDatabase } from '../helpers/test-database.js';
 import { adminRequest, startTestGateway, TEST_TOKENS, type TestGateway } from '../helpers/test-gateway.js';
 
@@ -264,6 +265,31 @@ describe('every other door: /v1 keys, the metrics token, ingest and platform sig
       });
       expect(ok.statusCode, `${route.method} ${url} valid: ${ok.body.slice(0, 300)}`).toBeLessThan(300);
     }
+  });
+
+  it('a connector with its own secret refuses the global one', async () => {
+    const body = JSON.stringify({
+      connectorId: 'conn-a',
+      eventId: 'scope-1',
+      channel: 'auth',
+      fromRole: 'observer',
+      type: 'note',
+    });
+    const ts = Math.floor(Date.now() / 1000);
+    const send = (secret: string) =>
+      t.gateway.app.inject({
+        method: 'POST',
+        url: '/api/agent-gateway/adapters/ingest',
+        headers: {
+          'content-type': 'application/json',
+          'x-gateway-timestamp': String(ts),
+          'x-gateway-signature': `v1=${createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex')}`,
+        },
+        payload: body,
+      });
+    const global = await send(FUZZ_SECRETS.webhook);
+    expect([global.statusCode, global.json().error]).toEqual([401, 'AGENT_GATEWAY_INGEST_SIGNATURE_INVALID']);
+    expect((await send(FUZZ_SECRETS.connector)).statusCode).toBe(201);
   });
 
   it('refused ingest and webhook requests write no session or event', async () => {
