@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mannWhitney, median, normalCdf } from './timing-stats.js';
+import { mannWhitney, median, normalCdf, signTest } from './timing-stats.js';
 
 describe('timing statistics', () => {
   it('normal CDF matches tabulated values', () => {
@@ -46,5 +46,33 @@ describe('timing statistics', () => {
     // Pairs a > b: (2 > 1) once; ties count ½: (1,1)×2, (2,2)×2 → 1 + 0.5·(2 + 2) = 3.
     expect(r.u).toBe(3);
     expect(r.cliffsDelta).toBeCloseTo((2 * 3) / 9 - 1, 10);
+  });
+
+  it('sign test: pairs cancel a shared burst, a consistent shift is found', () => {
+    // Load bursts hit both members of a pair: huge common noise, no difference → not significant.
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const burst = Array.from({ length: 3000 }, (_, i) => (Math.floor(i / 300) % 2 ? 200 : 0));
+    const a = burst.map((b) => 100 + b + random() * 10);
+    const b = burst.map((x) => 100 + x + random() * 10);
+    const same = signTest(a, b);
+    expect(same.p).toBeGreaterThan(0.01);
+    expect(Math.abs(same.share - 0.5)).toBeLessThan(0.03);
+    const shifted = signTest(
+      a.map((x) => x + 1),
+      b,
+    );
+    expect(shifted.p).toBeLessThan(0.001);
+    expect(shifted.share).toBeGreaterThan(0.55);
+    // 60 of 100 untied pairs slower: z = (10 − 0.5) / 5 = 1.9 → p ≈ 0.057.
+    const sixty = signTest(
+      Array.from({ length: 100 }, (_, i) => (i < 60 ? 2 : 0)),
+      Array.from({ length: 100 }, () => 1),
+    );
+    expect(sixty.slower).toBe(60);
+    expect(sixty.p).toBeCloseTo(0.0574, 3);
   });
 });

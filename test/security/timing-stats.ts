@@ -61,3 +61,37 @@ export function mannWhitney(a: readonly number[], b: readonly number[]): Compari
   // U counts pairs with a > b (ties as ½), so delta = 2U/(n1 n2) − 1.
   return { medianA, medianB, medianDiff: medianA - medianB, u, z, p, cliffsDelta: (2 * u) / (n1 * n2) - 1 };
 }
+
+export interface PairedComparison {
+  pairs: number;
+  /** Pairs where A was slower / faster (ties dropped). */
+  slower: number;
+  faster: number;
+  /** Share of untied pairs where A was slower: 0.5 means no tendency. */
+  share: number;
+  /** Median of the paired differences A − B. */
+  medianDiff: number;
+  /** Two-sided sign-test p-value (normal approximation with continuity correction). */
+  p: number;
+}
+
+/**
+ * Sign test on paired samples (a[i] and b[i] measured back to back): each pair sees the same machine load, so bursts
+ * from other processes — which make consecutive samples correlated and an unpaired test overconfident — cancel out.
+ */
+export function signTest(a: readonly number[], b: readonly number[]): PairedComparison {
+  if (a.length !== b.length || a.length === 0) throw new Error('paired samples of equal, non-zero length');
+  const diffs = a.map((x, i) => x - b[i]!);
+  const slower = diffs.filter((d) => d > 0).length;
+  const faster = diffs.filter((d) => d < 0).length;
+  const n = slower + faster;
+  const z = n > 0 ? (Math.abs(slower - n / 2) - 0.5) / Math.sqrt(n / 4) : 0;
+  return {
+    pairs: a.length,
+    slower,
+    faster,
+    share: n > 0 ? slower / n : 0.5,
+    medianDiff: median(diffs),
+    p: Math.min(1, 2 * (1 - normalCdf(Math.max(0, z)))),
+  };
+}
