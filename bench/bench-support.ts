@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 /** The p-th percentile (0..100) of `values`, nearest rank. */
@@ -31,4 +33,37 @@ export async function createBenchDatabase(): Promise<{
       await admin.end();
     },
   };
+}
+
+/** One measured figure of a benchmark, as the `npm run bench` report shows it. */
+export interface BenchFigure {
+  name: string;
+  unit: string;
+  value: number;
+  /** What the figure is compared with, measured in the same run (or the stated ideal). */
+  baseline?: { name: string; value: number };
+  /** How `value` relates to the baseline, in the figure's own terms (e.g. value / baseline). */
+  ratio?: number;
+  /** The target from SPEC / the issues, as text. */
+  target?: string;
+  /** Whether the target is met; null when it cannot be evaluated in this run. */
+  pass?: boolean | null;
+}
+
+export interface BenchResults {
+  bench: string;
+  generatedAt: string;
+  /** Sizes and settings of this run (so a reduced smoke run is visible in the report). */
+  params: Record<string, string | number>;
+  figures: BenchFigure[];
+}
+
+/** Where `npm run bench` reads each benchmark's machine-readable results. */
+export const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
+
+/** Writes `bench/results/<bench>.json` (the report is built from these files, never from console text). */
+export function recordResults(bench: string, params: BenchResults['params'], figures: BenchFigure[]): void {
+  mkdirSync(resultsDir, { recursive: true });
+  const results: BenchResults = { bench, generatedAt: new Date().toISOString(), params, figures };
+  writeFileSync(`${resultsDir}${bench}.json`, `${JSON.stringify(results, null, 2)}\n`);
 }

@@ -13,12 +13,13 @@ import pg from 'pg';
 import { Pool } from 'undici';
 import { createGateway } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
-import { createBenchDatabase, pct } from './bench-support.js';
+import { createBenchDatabase, pct, recordResults } from './bench-support.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 4000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const POOL_MAX = Number(process.env.BENCH_POOL_MAX ?? 10);
-const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 50);
+// Its own name: BENCH_SESSIONS sizes bench:telemetry, and `npm run bench` passes one environment to both.
+const SESSIONS = Number(process.env.BENCH_INGEST_SESSIONS ?? 50);
 const SECRET = 'bench-ingest-secret-0123456789abcdef';
 
 interface Run {
@@ -149,6 +150,43 @@ try {
     `  ingest p99: ${ingest.p99.toFixed(2)} ms  (target < 20 ms)`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+  recordResults(
+    'ingest',
+    {
+      requests: REQUESTS,
+      concurrency: CONCURRENCY,
+      sessions: SESSIONS,
+      poolMax: POOL_MAX,
+      store: 'PostgreSQL',
+    },
+    [
+      {
+        name: `signed ingest throughput (${CONCURRENCY} in flight, HTTP, 201)`,
+        unit: 'req/s',
+        value: ingest.perSec,
+        baseline: { name: 'raw single-row INSERT loop, 1 connection', value: loop.perSec },
+        ratio: ingest.perSec / loop.perSec,
+        target: '≥ 0.6× the INSERT loop',
+        pass: ingest.perSec / loop.perSec >= 0.6,
+      },
+      {
+        name: `signed ingest throughput vs pooled INSERTs (${CONCURRENCY} in flight)`,
+        unit: 'req/s',
+        value: ingest.perSec,
+        baseline: { name: `raw INSERT, ${CONCURRENCY} in flight over the pool`, value: pool.perSec },
+        ratio: ingest.perSec / pool.perSec,
+      },
+      {
+        name: 'signed ingest p99',
+        unit: 'ms',
+        value: ingest.p99,
+        baseline: { name: `raw INSERT p99, ${CONCURRENCY} in flight over the pool`, value: pool.p99 },
+        ratio: ingest.p99 / pool.p99,
+        target: '< 20 ms',
+        pass: ingest.p99 < 20,
+      },
+    ],
+  );
 } catch (error) {
   process.stderr.write(`bench failed: ${(error as Error).stack}\n`);
   process.exitCode = 1;

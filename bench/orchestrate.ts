@@ -10,7 +10,7 @@ import { createGateway } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { queryRows } from '../src/db/database.js';
 import { startMockProvider } from '../src/mock-provider/mock-provider.js';
-import { createBenchDatabase, pct } from './bench-support.js';
+import { createBenchDatabase, pct, recordResults } from './bench-support.js';
 
 /** `startMockProvider` in a child process; resolves with its URL. */
 function startMockProcess(latencyMs: number): Promise<{ url: string; close(): Promise<void> }> {
@@ -140,6 +140,19 @@ try {
   console.log(
     `  per-step overhead (gap to previous event − provider latency): p50 ${pct(overheads, 50).toFixed(0)} ms, p99 ${pct(overheads, 99).toFixed(0)} ms over ${overheads.length} steps`,
   );
+  recordResults('orchestrate', { cycles: CYCLES, providerLatencyMs: LATENCY_MS, store: 'PostgreSQL' }, [
+    {
+      name: `wall time of ${CYCLES} concurrent draft cycles (${failed ?? 0} failed)`,
+      unit: 'ms',
+      value: wallMs,
+      baseline: { name: `ideal: 3 steps × ${LATENCY_MS} ms, all parallel`, value: ideal },
+      ratio: wallMs / ideal,
+      target: '≤ 1.3× ideal',
+      pass: wallMs / ideal <= 1.3 && failed === 0,
+    },
+    { name: 'per-step overhead p50 (event gap − provider latency)', unit: 'ms', value: pct(overheads, 50) },
+    { name: 'per-step overhead p99 (event gap − provider latency)', unit: 'ms', value: pct(overheads, 99) },
+  ]);
 } finally {
   await gateway.close();
   await mock.close();

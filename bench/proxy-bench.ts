@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
+import { type BenchFigure, recordResults } from './bench-support.js';
 
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 2000);
 const CONCURRENCY = 50;
@@ -179,11 +180,29 @@ async function main() {
   console.log(
     `Proxy benchmark — node ${process.version}, gateway LOG_LEVEL=${LOG_LEVEL}, store ${process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}; mock, bare proxy and gateway in child processes`,
   );
+  const figures: BenchFigure[] = [];
   const report = (label: string, set: Record<Side, number[]>) => {
     const sorted = Object.fromEntries(sides.map((s) => [s, [...set[s]].sort((a, b) => a - b)])) as Record<
       Side,
       number[]
     >;
+    const added = pct(sorted.gateway, 50) - pct(sorted.direct, 50);
+    figures.push({
+      name: `/v1 gateway added p50, ${label.toLowerCase()}`,
+      unit: 'ms',
+      value: added,
+      baseline: { name: 'direct to the mock p50', value: pct(sorted.direct, 50) },
+      ratio: pct(sorted.gateway, 50) / pct(sorted.direct, 50),
+      target: 'added p50 ≤ 0.5 ms',
+      pass: added <= 0.5,
+    });
+    figures.push({
+      name: `/v1 bare proxy hop added p50, ${label.toLowerCase()} (floor of any proxy)`,
+      unit: 'ms',
+      value: pct(sorted.bare, 50) - pct(sorted.direct, 50),
+      baseline: { name: 'direct to the mock p50', value: pct(sorted.direct, 50) },
+      ratio: pct(sorted.bare, 50) / pct(sorted.direct, 50),
+    });
     console.log(`\n${label} (${set.direct.length} calls each, undici Pool client)`);
     for (const side of sides) {
       const added =
@@ -212,6 +231,34 @@ async function main() {
   const ratio = (side: Side) => (thr[side].requests.average / thr.direct.requests.average).toFixed(3);
   console.log(`  ratio to direct: bare proxy ${ratio('bare')}×, gateway ${ratio('gateway')}×`);
   console.log('  Portkey side by side: not measured (@portkey-ai/gateway is not installed)');
+  figures.push({
+    name: `/v1 throughput through the gateway (${CONCURRENCY} connections)`,
+    unit: 'req/s',
+    value: thr.gateway.requests.average,
+    baseline: { name: 'direct to the mock', value: thr.direct.requests.average },
+    ratio: thr.gateway.requests.average / thr.direct.requests.average,
+    target: "≥ 10× Portkey's req/s (Portkey not installed: not evaluated)",
+    pass: null,
+  });
+  figures.push({
+    name: `/v1 throughput through the bare proxy (${CONCURRENCY} connections)`,
+    unit: 'req/s',
+    value: thr.bare.requests.average,
+    baseline: { name: 'direct to the mock', value: thr.direct.requests.average },
+    ratio: thr.bare.requests.average / thr.direct.requests.average,
+  });
+  recordResults(
+    'proxy',
+    {
+      sequentialCalls: SEQUENTIAL,
+      concurrency: CONCURRENCY,
+      perWorker: PER_WORKER,
+      autocannonSeconds: DURATION_S,
+      logLevel: LOG_LEVEL,
+      store: process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite',
+    },
+    figures,
+  );
   console.log(
     `\nTarget: gateway added p50 ≤ 0.5 ms. Load average ${loadavg()
       .map((l) => l.toFixed(1))

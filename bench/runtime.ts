@@ -12,6 +12,7 @@ import { ChainRunner } from '../src/runtime/chain-runner.js';
 import type { CircuitGate } from '../src/runtime/circuit-breaker.js';
 import { systemClock } from '../src/runtime/clock.js';
 import { loadRuntimeDefinition } from '../src/runtime/runtime-config.js';
+import { type BenchFigure, recordResults } from './bench-support.js';
 
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 3000);
 const CONCURRENCY = 50;
@@ -122,10 +123,20 @@ async function main() {
     cpuRuntime += cpuMicros(process.cpuUsage(cpu));
   }
 
+  const figures: BenchFigure[] = [];
   const report = (label: string, d: number[], r: number[]) => {
     const ds = [...d].sort((a, b) => a - b);
     const rs = [...r].sort((a, b) => a - b);
     const p50 = pct(rs, 50) - pct(ds, 50);
+    figures.push({
+      name: `runRole added p50, ${label.toLowerCase()}`,
+      unit: 'ms',
+      value: p50,
+      baseline: { name: 'direct call p50 (same undici pool)', value: pct(ds, 50) },
+      ratio: pct(rs, 50) / pct(ds, 50),
+      target: 'added p50 ≤ 0.5 ms',
+      pass: p50 <= 0.5,
+    });
     const p99 = pct(rs, 99) - pct(ds, 99);
     console.log(`\n${label} (${d.length} calls each)`);
     console.log(`  direct   p50 ${fmt(pct(ds, 50))}  p99 ${fmt(pct(ds, 99))}  mean ${fmt(mean(d))}`);
@@ -183,6 +194,15 @@ async function main() {
   console.log(`  with circuit breaker (sequential)  mean ${fmt(mean(sequentialWith))}`);
   console.log(`  without breaker                    mean ${fmt(mean(without))}`);
   console.log(`  ratio ${(mean(sequentialWith) / mean(without)).toFixed(4)}×  (target ≤ 0.05×)`);
+  figures.push({
+    name: 'hung primary: mean call with circuit breaker',
+    unit: 'ms',
+    value: mean(sequentialWith),
+    baseline: { name: 'without breaker', value: mean(without) },
+    ratio: mean(sequentialWith) / mean(without),
+    target: 'ratio ≤ 0.05×',
+    pass: mean(sequentialWith) / mean(without) <= 0.05,
+  });
 
   await withBreaker.breaker.store.clear();
   const burstWith: number[] = [];
@@ -195,6 +215,11 @@ async function main() {
     `  with circuit breaker, ${CONCURRENCY} in flight: mean ${fmt(mean(burstWith))} (the first ${CONCURRENCY} calls are in flight before the circuit opens)`,
   );
 
+  recordResults(
+    'runtime',
+    { sequentialCalls: SEQUENTIAL, concurrency: CONCURRENCY, perWorker: PER_WORKER, hungCalls: HUNG_CALLS },
+    figures,
+  );
   await Promise.all([runtime.close(), withBreaker.close(), client.close(), noBreakerClient.close()]);
   child.kill('SIGTERM');
 }

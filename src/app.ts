@@ -159,7 +159,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         reply.elapsedTime / 1000,
       );
     });
-    registerMetricsRoute(app, metrics);
+    registerMetricsRoute(app, metrics, config.metricsToken);
     const redis = config.redisUrl ? createRedisClient(config.redisUrl, app.log) : undefined;
     if (redis) {
       cleanups.push(async () => void (await redis.quit().catch(() => redis.disconnect())));

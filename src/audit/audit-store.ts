@@ -16,9 +16,12 @@ export class AuditStore {
   constructor(private readonly database: Database) {}
 
   async record(entry: AuditEntry): Promise<void> {
+    // The target is the raw path id, recorded before validation (a denied request is audited too): PostgreSQL text
+    // cannot hold NUL, so it becomes U+FFFD rather than losing the row.
+    const target = entry.target?.replaceAll('\u0000', '\ufffd') ?? null;
     await this.database.orm.execute(
       sql`insert into audit_log (token_id, action, target, method, path, status_code, request_id)
-          values (${entry.tokenId}, ${entry.action}, ${entry.target}, ${entry.method}, ${entry.path},
+          values (${entry.tokenId}, ${entry.action}, ${target}, ${entry.method}, ${entry.path},
                   ${entry.statusCode}, ${entry.requestId})`,
     );
   }

@@ -22,6 +22,10 @@ export const errorCatalogue = {
   },
   PAYLOAD_TOO_LARGE: { status: 413, summary: 'The request body is larger than the endpoint allows.' },
   NOT_FOUND: { status: 404, summary: 'No route matches the method and path.' },
+  INVALID_URL: {
+    status: 400,
+    summary: 'The URL path has a malformed percent-escape or a segment longer than 200 characters.',
+  },
   METHOD_NOT_ALLOWED: { status: 405, summary: 'The path exists but not for this HTTP method.' },
   INTERNAL_ERROR: {
     status: 500,

@@ -74,6 +74,20 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // The router rejects a malformed escape or an over-long path segment before any hook runs: answer in our shape.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      const invalidUrl = error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      return sendAppError(
+        reply,
+        invalidUrl
+          ? new AppError(
+              'INVALID_URL',
+              'The URL path has a malformed percent-escape or a segment longer than 200 characters.',
+            )
+          : toAppError(error, request),
+      );
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -152,6 +166,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
         securitySchemes: {
           adminToken: { type: 'apiKey', in: 'header', name: 'x-admin-token' },
           gatewayApiKey: { type: 'http', scheme: 'bearer' },
+          metricsToken: { type: 'http', scheme: 'bearer' },
         },
       },
     },

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { RunAttempt } from '../runtime/chain-runner.js';
 import type { Role } from '../runtime/roles.js';
 
@@ -30,6 +30,8 @@ export class GatewayMetrics {
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
+    // Process health the soak test and alerts read: RSS, heap, event-loop lag percentiles (reset at each scrape), GC.
+    collectDefaultMetrics({ register: this.registry });
     this.providerAttempts = new Counter({
       name: 'agw_provider_attempts_total',
       help: 'Provider attempts by provider, role, status (success|failed|skipped_cooldown) and error code.',

@@ -52,6 +52,24 @@ describe('HTTP conventions', () => {
     expect(res.json()).toMatchObject({ error: 'NOT_FOUND' });
   });
 
+  it('a malformed escape or an over-long segment in the path is 400 INVALID_URL in the error shape (found by fuzzing)', async () => {
+    for (const url of [
+      `${S}/%zz`,
+      `${S}/${'x'.repeat(300)}`,
+      `/api/agent-gateway/channels/telegram/%E0%A4%A`,
+    ]) {
+      const res = await t.gateway.app.inject({
+        method: 'GET',
+        url,
+        headers: { 'x-admin-token': TEST_TOKENS.admin, 'x-request-id': 'bad-url-1' },
+      });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json()).toMatchObject({ error: 'INVALID_URL', requestId: 'bad-url-1' });
+      expect(res.headers['x-request-id']).toBe('bad-url-1');
+      expect(res.body).not.toContain('x'.repeat(300));
+    }
+  });
+
   it('propagates a valid x-request-id and replaces an unsafe one', async () => {
     const ok = await t.gateway.app.inject({
       method: 'GET',

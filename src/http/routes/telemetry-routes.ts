@@ -1,4 +1,7 @@
+import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { sha256 } from '../../config/admin-tokens.js';
+import { AppError } from '../../errors/app-error.js';
 import { patterns } from '../../sessions/session-rules.js';
 import type { GatewayMetrics } from '../../telemetry/metrics.js';
 import type { TelemetryService } from '../../telemetry/telemetry-service.js';
@@ -46,12 +49,33 @@ export function registerTelemetryRoutes(app: AppServer, telemetry: TelemetryServ
   );
 }
 
-/** Prometheus exposition (SPEC §9). Unauthenticated like most scrape targets: counts only, no identifiers. */
-export function registerMetricsRoute(app: AppServer, metrics: GatewayMetrics): void {
+/**
+ * Prometheus exposition (SPEC §9): counts only, no identifiers. Open like most scrape targets unless METRICS_TOKEN is
+ * set; then `Authorization: Bearer <token>` is required, compared over hashes in constant time like admin tokens.
+ */
+export function registerMetricsRoute(app: AppServer, metrics: GatewayMetrics, token?: string): void {
+  const expected = token ? sha256(token) : undefined;
   app.get(
     '/metrics',
-    { schema: { tags: ['telemetry'], summary: 'Prometheus metrics', hide: false } },
-    async (_request, reply) => {
+    {
+      schema: {
+        tags: ['telemetry'],
+        summary: 'Prometheus metrics',
+        hide: false,
+        ...(expected ? { security: [{ metricsToken: [] }] } : {}),
+      },
+    },
+    async (request, reply) => {
+      if (expected) {
+        const header = request.headers.authorization;
+        const presented =
+          typeof header === 'string' && /^bearer /i.test(header) ? header.slice(7).trim() : '';
+        if (!presented || !timingSafeEqual(sha256(presented), expected))
+          throw new AppError(
+            'METRICS_TOKEN_INVALID',
+            'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>.',
+          );
+      }
       const body = await metrics.registry.metrics();
       return reply.type(metrics.registry.contentType).send(body);
     },
