@@ -1,12 +1,13 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { sseEvents } from '../../src/cli/sse-reader.js';
+import { ingestSignature } from '../helpers/ingest-client.js';
 import { childEnv, repoRoot, startProcess } from '../helpers/processes.js';
+import { createPostgresDatabase } from '../helpers/test-database.js';
 
 const exec = promisify(execFile);
 
@@ -144,30 +145,15 @@ export async function startGateway(name: string, env: Record<string, string>): P
 export async function createChaosDatabase(
   base = process.env.CHAOS_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
 ): Promise<{ url: string; pool: pg.Pool; drop(): Promise<void> }> {
-  const name = `agw_chaos_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  try {
-    await admin.query(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
+  const database = await createPostgresDatabase(base, 'agw_chaos');
+  const pool = new pg.Pool({ connectionString: database.url, max: 4 });
   pool.on('error', () => undefined);
   return {
-    url: url.toString(),
+    url: database.url,
     pool,
     async drop() {
       await pool.end().catch(() => undefined);
-      const client = new pg.Client({ connectionString: base });
-      await client.connect();
-      try {
-        await client.query(`drop database if exists ${name} with (force)`);
-      } finally {
-        await client.end();
-      }
+      await database.drop();
     },
   };
 }
@@ -328,6 +314,37 @@ export function adminHeaders(token: string): Record<string, string> {
 }
 
 /** fetch with a bound; a transport failure or timeout comes back as status 0 (never a throw). */
+/** Gateway settings that put every role on the mock provider, each call answered after `latencyMs`. */
+export function mockRolesEnv(mockUrl: string, latencyMs: number): Record<string, string> {
+  return {
+    AI_RUNTIME_USE_HTTP_ADAPTERS: 'true',
+    AI_RUNTIME_MOCK_KIND: 'openai',
+    AI_RUNTIME_MOCK_ENDPOINT: `${mockUrl}/v1`,
+    AI_RUNTIME_MOCK_API_KEY: 'mock-key-0123456789',
+    AI_RUNTIME_MOCK_MODEL: `mock-latency-${latencyMs}`,
+    AI_CRITIC_MODEL_CHAIN: 'mock',
+    AI_MAKER_MODEL_CHAIN: 'mock',
+    AI_JUDGE_MODEL_CHAIN: 'mock',
+  };
+}
+
+/** The timeline of a completed draft cycle, in order. */
+export { COMPLETED_CYCLE_EVENT_TYPES as CYCLE_EVENTS } from '../helpers/cycle-events.js';
+
+/** A signed ingest request for `raw` (fresh timestamp), for `request` or `fetch`. */
+export function signedIngest(secret: string, raw: string): RequestInit {
+  const ts = Math.floor(Date.now() / 1000);
+  return {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-gateway-timestamp': String(ts),
+      'x-gateway-signature': ingestSignature(secret, ts, raw),
+    },
+    body: raw,
+  };
+}
+
 export async function request(
   url: string,
   init: RequestInit & { timeoutMs?: number } = {},

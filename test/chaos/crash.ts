@@ -8,11 +8,13 @@ import { startMockProvider } from '../../src/mock-provider/mock-provider.js';
 import {
   adminHeaders,
   ChaosReport,
+  CYCLE_EVENTS,
   countOf,
   createChaosDatabase,
   envInt,
   type GatewayProcess,
   log,
+  mockRolesEnv,
   request,
   runScenario,
   sleep,
@@ -25,14 +27,7 @@ const LEASE_SECONDS = envInt('CHAOS_RUN_LEASE_SECONDS', 5);
 const STEP_LATENCY_MS = envInt('CHAOS_STEP_LATENCY_MS', 400);
 const RECOVERY_TIMEOUT_MS = envInt('CHAOS_RECOVERY_TIMEOUT_SECONDS', 120) * 1000;
 const TOKEN = 'chaos-crash-token-0123456789abcdef';
-const EXPECTED = [
-  'draft_cycle_started',
-  'draft_cycle_critic_completed',
-  'draft_cycle_maker_completed',
-  'draft_cycle_judge_completed',
-  'draft_cycle_completed',
-  'session_closed',
-];
+const EXPECTED = CYCLE_EVENTS;
 
 const report = new ChaosReport(`chaos:crash (${RUNS} draft cycles, SIGKILL mid-run, restart)`);
 
@@ -45,14 +40,7 @@ await runScenario(report, async (cleanups) => {
     DATABASE_URL: db.url,
     ADMIN_API_TOKEN: TOKEN,
     AGENT_ORCHESTRATION_RUN_LEASE_SECONDS: String(LEASE_SECONDS),
-    AI_RUNTIME_USE_HTTP_ADAPTERS: 'true',
-    AI_RUNTIME_MOCK_KIND: 'openai',
-    AI_RUNTIME_MOCK_ENDPOINT: `${mock.url}/v1`,
-    AI_RUNTIME_MOCK_API_KEY: 'mock-key-0123456789',
-    AI_RUNTIME_MOCK_MODEL: `mock-latency-${STEP_LATENCY_MS}`,
-    AI_CRITIC_MODEL_CHAIN: 'mock',
-    AI_MAKER_MODEL_CHAIN: 'mock',
-    AI_JUDGE_MODEL_CHAIN: 'mock',
+    ...mockRolesEnv(mock.url, STEP_LATENCY_MS),
   };
   let gateway: GatewayProcess | undefined;
   cleanups.push(async () => gateway?.stop('SIGKILL'));

@@ -8,19 +8,21 @@
  */
 import pg from 'pg';
 import { startMockProvider } from '../../src/mock-provider/mock-provider.js';
-import { ingestSignature } from '../helpers/ingest-client.js';
 import {
   adminHeaders,
   ChaosReport,
+  CYCLE_EVENTS,
   countOf,
   envInt,
   follow,
   type GatewayProcess,
   log,
+  mockRolesEnv,
   percentile,
   privatePostgresCluster,
   request,
   runScenario,
+  signedIngest,
   sleep,
   startGateway,
   timelineProblems,
@@ -37,14 +39,7 @@ const RECOVERY_BOUND_S = 15;
 const RUNS = envInt('CHAOS_OUTAGE_RUNS', 20);
 const LEASE_SECONDS = envInt('CHAOS_RUN_LEASE_SECONDS', 5);
 
-const CYCLE = [
-  'draft_cycle_started',
-  'draft_cycle_critic_completed',
-  'draft_cycle_maker_completed',
-  'draft_cycle_judge_completed',
-  'draft_cycle_completed',
-  'session_closed',
-].join(',');
+const CYCLE = CYCLE_EVENTS.join(',');
 
 interface Attempt {
   kind: 'ingest' | 'append';
@@ -80,14 +75,7 @@ await runScenario(report, async (cleanups) => {
     AGENT_GATEWAY_WEBHOOK_SECRET: SECRET,
     AGENT_GATEWAY_INGEST_CONNECTOR_RATE_LIMIT_MAX: '1000000',
     AGENT_ORCHESTRATION_RUN_LEASE_SECONDS: String(LEASE_SECONDS),
-    AI_RUNTIME_USE_HTTP_ADAPTERS: 'true',
-    AI_RUNTIME_MOCK_KIND: 'openai',
-    AI_RUNTIME_MOCK_ENDPOINT: `${mock.url}/v1`,
-    AI_RUNTIME_MOCK_API_KEY: 'mock-key-0123456789',
-    AI_RUNTIME_MOCK_MODEL: 'mock-latency-700',
-    AI_CRITIC_MODEL_CHAIN: 'mock',
-    AI_MAKER_MODEL_CHAIN: 'mock',
-    AI_JUDGE_MODEL_CHAIN: 'mock',
+    ...mockRolesEnv(mock.url, 700),
   });
   const url = gateway.url;
   const headers = adminHeaders(TOKEN);
@@ -122,16 +110,7 @@ await runScenario(report, async (cleanups) => {
         type: 'chaos_ingest',
         payload: { marker },
       });
-      const ts = Math.floor(Date.now() / 1000);
-      res = await request(`${url}/api/agent-gateway/adapters/ingest`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-gateway-timestamp': String(ts),
-          'x-gateway-signature': ingestSignature(SECRET, ts, raw),
-        },
-        body: raw,
-      });
+      res = await request(`${url}/api/agent-gateway/adapters/ingest`, signedIngest(SECRET, raw));
     } else {
       res = await request(`${url}/api/admin/agent-gateway/sessions/${appendSessions[sender]}/events`, {
         method: 'POST',

@@ -7,7 +7,6 @@
  *   npm run chaos:redis-outage   (CHAOS_REDIS_OUTAGE_SECONDS=10)
  */
 import { startMockProvider } from '../../src/mock-provider/mock-provider.js';
-import { ingestSignature } from '../helpers/ingest-client.js';
 import {
   adminHeaders,
   ChaosReport,
@@ -19,6 +18,7 @@ import {
   privateRedis,
   request,
   runScenario,
+  signedIngest,
   sleep,
   startGateway,
 } from './chaos-support.js';
@@ -96,16 +96,7 @@ await runScenario(report, async (cleanups) => {
         type: 'chaos_ingest',
         payload: { n },
       });
-      const ts = Math.floor(Date.now() / 1000);
-      res = await request(`${url}/api/agent-gateway/adapters/ingest`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-gateway-timestamp': String(ts),
-          'x-gateway-signature': ingestSignature(SECRET, ts, raw),
-        },
-        body: raw,
-      });
+      res = await request(`${url}/api/agent-gateway/adapters/ingest`, signedIngest(SECRET, raw));
     }
     const sample: Sample = {
       what,

@@ -8,7 +8,6 @@
  */
 
 import { startMockProvider } from '../../src/mock-provider/mock-provider.js';
-import { ingestSignature } from '../helpers/ingest-client.js';
 import {
   adminHeaders,
   ChaosReport,
@@ -18,10 +17,12 @@ import {
   follow,
   type GatewayProcess,
   log,
+  mockRolesEnv,
   percentile,
   privateRedis,
   request,
   runScenario,
+  signedIngest,
   sleep,
   startGateway,
   timelineProblems,
@@ -85,14 +86,7 @@ await runScenario(report, async (cleanups) => {
     AGENT_GATEWAY_WEBHOOK_SECRET: SECRET,
     AGENT_GATEWAY_INGEST_CONNECTOR_RATE_LIMIT_MAX: '1000000',
     AGENT_ORCHESTRATION_RUN_LEASE_SECONDS: String(LEASE_SECONDS),
-    AI_RUNTIME_USE_HTTP_ADAPTERS: 'true',
-    AI_RUNTIME_MOCK_KIND: 'openai',
-    AI_RUNTIME_MOCK_ENDPOINT: `${mock.url}/v1`,
-    AI_RUNTIME_MOCK_API_KEY: 'mock-key-0123456789',
-    AI_RUNTIME_MOCK_MODEL: `mock-latency-${STEP_LATENCY_MS}`,
-    AI_CRITIC_MODEL_CHAIN: 'mock',
-    AI_MAKER_MODEL_CHAIN: 'mock',
-    AI_JUDGE_MODEL_CHAIN: 'mock',
+    ...mockRolesEnv(mock.url, STEP_LATENCY_MS),
   };
   const replicas: GatewayProcess[] = [];
   cleanups.push(async () => Promise.all(replicas.map((r) => r.stop('SIGKILL'))));
@@ -154,18 +148,7 @@ await runScenario(report, async (cleanups) => {
       const res = await lb.send(
         'ingest',
         '/api/agent-gateway/adapters/ingest',
-        () => {
-          const ts = Math.floor(Date.now() / 1000);
-          return {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              'x-gateway-timestamp': String(ts),
-              'x-gateway-signature': ingestSignature(SECRET, ts, raw),
-            },
-            body: raw,
-          };
-        },
+        () => signedIngest(SECRET, raw),
         true,
       );
       if (res.status === 201 || res.status === 200) acknowledged.ingest.add(marker);

@@ -7,6 +7,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { expect } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
+import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 export const WEBHOOK_SECRET = 'gate-webhook-secret-0123456789abcdef';
 
@@ -15,6 +16,18 @@ export const exampleProfiles = readFileSync(
   new URL('../../docs/ops/examples/agent-gateway-ingest-connector-profiles.example.json', import.meta.url),
   'utf8',
 );
+
+/** A listening test gateway with the gate's webhook secret and the example connector profiles. */
+export function startGateTarget(env: Record<string, string> = {}): Promise<TestGateway> {
+  return startTestGateway({
+    listen: true,
+    env: {
+      AGENT_GATEWAY_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      AGENT_GATEWAY_INGEST_CONNECTOR_PROFILES: exampleProfiles,
+      ...env,
+    },
+  });
+}
 
 export interface GateRun {
   code: number;

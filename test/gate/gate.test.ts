@@ -7,10 +7,10 @@ import { routingRow } from '../../src/cli/gate/failure-modes.js';
 import { childEnv, run } from '../helpers/processes.js';
 import { adminRequest, startTestGateway, TEST_TOKENS, type TestGateway } from '../helpers/test-gateway.js';
 import {
-  exampleProfiles,
   expectValidArtifacts,
   type GateRun,
   runGate,
+  startGateTarget,
   startRouteProxy,
   WEBHOOK_SECRET,
 } from './gate-support.js';
@@ -48,13 +48,7 @@ describe('agw gate against a healthy gateway (example profiles for telegram, sla
 }, () => {
   let t: TestGateway;
   beforeAll(async () => {
-    t = await startTestGateway({
-      listen: true,
-      env: {
-        AGENT_GATEWAY_WEBHOOK_SECRET: WEBHOOK_SECRET,
-        AGENT_GATEWAY_INGEST_CONNECTOR_PROFILES: exampleProfiles,
-      },
-    });
+    t = await startGateTarget();
   });
   afterAll(async () => t?.close());
 

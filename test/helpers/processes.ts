@@ -9,15 +9,16 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs a command to completion (bounded) and returns its output. */
+/** Runs a command to completion (bounded; in the repository unless `cwd` says otherwise) and returns its output. */
 export function run(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv,
   timeoutMs = 30_000,
+  cwd = repoRoot,
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

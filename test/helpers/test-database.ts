@@ -42,10 +42,15 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return { database, kind: 'pglite', cleanup: () => database.close() };
 }
 
-/** Creates `agw_test_<random>` on the `DATABASE_URL` server; `drop` removes it (forcing off leftover sessions). */
-export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const base = process.env.DATABASE_URL!;
-  const name = `agw_test_${randomBytes(6).toString('hex')}`;
+/**
+ * Creates `<prefix>_<random>` on the `base` server (default `DATABASE_URL`); `drop` removes it (forcing off
+ * leftover sessions).
+ */
+export async function createPostgresDatabase(
+  base = process.env.DATABASE_URL!,
+  prefix = 'agw_test',
+): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
   try {

@@ -94,15 +94,7 @@ export function adminRequest(
   });
 }
 
-/** The timeline of a completed draft cycle, in order (what every cycle test expects). */
-export const COMPLETED_CYCLE_EVENT_TYPES = [
-  'draft_cycle_started',
-  'draft_cycle_critic_completed',
-  'draft_cycle_maker_completed',
-  'draft_cycle_judge_completed',
-  'draft_cycle_completed',
-  'session_closed',
-] as const;
+export { COMPLETED_CYCLE_EVENT_TYPES } from './cycle-events.js';
 
 /**
  * Runs a runbook shell snippet (curl commands, verbatim) against a listening test gateway with the runbook's

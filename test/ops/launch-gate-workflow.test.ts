@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { SUMMARY_FILE, TRACES_FILE } from '../../src/cli/gate/gate-report.js';
-import { exampleProfiles, WEBHOOK_SECRET } from '../gate/gate-support.js';
+import { startGateTarget, WEBHOOK_SECRET } from '../gate/gate-support.js';
 import { repoRoot } from '../helpers/processes.js';
-import { startTestGateway, TEST_TOKENS, type TestGateway } from '../helpers/test-gateway.js';
+import { TEST_TOKENS, type TestGateway } from '../helpers/test-gateway.js';
 import { runInDir } from './shell.js';
 
 interface Step {
@@ -79,13 +79,7 @@ describe('.github/workflows/production-launch-gate.yml', () => {
   describe('the gate step, run as the workflow runs it', { timeout: 120_000 }, () => {
     let t: TestGateway;
     beforeAll(async () => {
-      t = await startTestGateway({
-        listen: true,
-        env: {
-          AGENT_GATEWAY_WEBHOOK_SECRET: WEBHOOK_SECRET,
-          AGENT_GATEWAY_INGEST_CONNECTOR_PROFILES: exampleProfiles,
-        },
-      });
+      t = await startGateTarget();
     });
     afterAll(async () => t?.close());
 

@@ -2,9 +2,9 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleProfiles, WEBHOOK_SECRET } from '../gate/gate-support.js';
+import { startGateTarget, WEBHOOK_SECRET } from '../gate/gate-support.js';
 import { repoRoot } from '../helpers/processes.js';
-import { adminRequest, startTestGateway, TEST_TOKENS, type TestGateway } from '../helpers/test-gateway.js';
+import { adminRequest, TEST_TOKENS, type TestGateway } from '../helpers/test-gateway.js';
 import { runInDir } from './shell.js';
 
 const doc = readFileSync(
@@ -24,13 +24,7 @@ describe('docs/ops/agent-gateway-ai-runtime-runbook.md: every command, run again
   let dir: string;
   const ids = { session: '', draft: '' };
   beforeAll(async () => {
-    t = await startTestGateway({
-      listen: true,
-      env: {
-        AGENT_GATEWAY_WEBHOOK_SECRET: WEBHOOK_SECRET,
-        AGENT_GATEWAY_INGEST_CONNECTOR_PROFILES: exampleProfiles,
-      },
-    });
+    t = await startGateTarget();
     const session = await adminRequest(t, 'POST', '/api/admin/agent-gateway/sessions', {
       channel: 'runbook',
       externalSessionId: 'runbook-ops-1',

@@ -17,6 +17,7 @@ import {
 } from '../../src/orchestration/run-store.js';
 import { sessionIdFor } from '../../src/sessions/session-rules.js';
 import { getCounters, getSession, markClosed } from '../../src/sessions/session-store.js';
+import { COMPLETED_CYCLE_EVENT_TYPES } from '../helpers/cycle-events.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const roles = ['author', 'critic', 'maker', 'judge'] as const;
@@ -221,14 +222,7 @@ describe('run commits (one statement per batch of steps and run ends)', () => {
     for (const { runId, sessionId } of runs) {
       const events = await timeline(sessionId);
       expect(events.map((e) => Number(e.seq))).toEqual([1, 2, 3, 4, 5, 6]);
-      expect(events.map((e) => e.type)).toEqual([
-        'draft_cycle_started',
-        'draft_cycle_critic_completed',
-        'draft_cycle_maker_completed',
-        'draft_cycle_judge_completed',
-        'draft_cycle_completed',
-        'session_closed',
-      ]);
+      expect(events.map((e) => e.type)).toEqual([...COMPLETED_CYCLE_EVENT_TYPES]);
       const session = await getSession(db.database.orm, sessionId);
       expect(session).toMatchObject({
         status: 'closed',
