@@ -420,18 +420,10 @@ export interface StartedRun {
 }
 
 /**
- * Starts a run in a brand-new session in ONE statement: the session row (already counting its first event), the
- * run row and `draft_cycle_started` as seq 1 with its counters and NOTIFY — what `ensureSession` + `insertRun` +
- * `appendEvent` do in six round trips. A fresh session has no concurrent writer, so seq 1 needs no counter lock.
- * Returns false (and writes nothing) when the draft does not exist.
- */
-export async function startRunInNewSession(tx: Executor, input: NewSessionRun): Promise<boolean> {
-  const [started] = await startRunsInNewSessions(tx, [input]);
-  return started?.created === true;
-}
-
-/**
- * `startRunInNewSession` for many runs in ONE statement (group-committed starts): per input whether it was
+ * Starts runs in brand-new sessions in ONE statement (group-committed starts): each session row (already counting
+ * its first event), its run row and `draft_cycle_started` as seq 1 with its counters and NOTIFY — what
+ * `ensureSession` + `insertRun` + `appendEvent` do in six round trips per run. A fresh session has no concurrent
+ * writer, so seq 1 needs no counter lock. Per input whether it was
  * created (false: its draft does not exist, and nothing was written for it). A local start's run is inserted
  * already claimed and comes back as its executor needs it, so the starting process skips the claim round trip.
  */

@@ -9,22 +9,6 @@ export interface TelemetryFilters {
   provider?: string;
 }
 
-/**
- * The window is applied to the session's last activity (`updated_at`, indexed); provider narrows to sessions with
- * at least one event answered by that provider (the per-session counters, indexed by dimension and key).
- */
-function sessionScope(filters: TelemetryFilters, alias = 's'): SQL {
-  const s = sql.raw(alias);
-  const parts: SQL[] = [sql`${s}.updated_at >= now() - make_interval(hours => ${filters.hours})`];
-  if (filters.channel) parts.push(sql`${s}.channel = ${filters.channel}`);
-  if (filters.connector) parts.push(sql`${s}.connector_id = ${filters.connector}`);
-  if (filters.provider)
-    parts.push(
-      sql`exists (select 1 from session_counters pc where pc.session_id = ${s}.id and pc.dimension = 'provider' and pc.key = ${filters.provider})`,
-    );
-  return sql.join(parts, sql` and `);
-}
-
 export interface SessionCounts {
   total: number;
   active: number;
@@ -82,7 +66,7 @@ export function sumCounts(groups: SessionCounts[]): SessionCounts {
 
 /**
  * One session row (alias `s`, bounds `b`) as a roll-up row: its keys, stale flag and counts, one session. The
- * boundary hours of the roll-up read and the direct scan both use it, so both feed `groupAggregate` the same shape.
+ * boundary hours of the roll-up read use it, so they feed `groupAggregate` the same shape as the roll-up rows.
  */
 const sessionContribution = sql.raw(`s.channel,
                  case when s.connector_id is not null then 'external_webhook'
@@ -114,25 +98,6 @@ const groupAggregate = sql.raw(`select channel, adapter, sum(sessions)::bigint a
           sum(attempt_failed)::bigint as attempt_failed,
           sum(attempt_skipped)::bigint as attempt_skipped
         from x group by channel, adapter having sum(sessions) > 0`);
-
-/**
- * The same groups computed the direct way, one pass over the window's session rows (their roll-up columns). Used
- * for the provider filter (membership is per session, not per roll-up key) and as the reference the roll-up path is
- * tested against; its cost grows with the sessions in the window.
- */
-export async function sessionGroupsByScan(
-  executor: Executor,
-  filters: TelemetryFilters,
-  staleMinutes: number,
-): Promise<SessionGroup[]> {
-  const rows = await queryRows<Record<string, unknown>>(
-    executor,
-    sql`with b as (${bounds(filters.hours, staleMinutes)}),
-        x as (select ${sessionContribution} from sessions s, b where ${sessionScope(filters)})
-        ${groupAggregate}`,
-  );
-  return rows.map(groupFromRow);
-}
 
 function groupFromRow(row: Record<string, unknown>): SessionGroup {
   const n = (key: string) => Number(row[key] ?? 0);

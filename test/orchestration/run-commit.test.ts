@@ -12,7 +12,6 @@ import {
   type NewSessionRun,
   type RunCommit,
   runCommitEvent,
-  startRunInNewSession,
   startRunsInNewSessions,
 } from '../../src/orchestration/run-store.js';
 import { sessionIdFor } from '../../src/sessions/session-rules.js';
@@ -35,24 +34,26 @@ describe('run commits (one statement per batch of steps and run ends)', () => {
   async function startRun() {
     const runId = randomUUID();
     const sessionId = sessionIdFor('commit_test', null);
-    const started = await db.database.transaction((tx) =>
-      startRunInNewSession(tx, {
-        runId,
-        sessionId,
-        draftId,
-        channel: 'commit_test',
-        promptSeed: 'seed',
-        metadata: { k: 'v' },
-        roles: [...roles],
-        event: runCommitEvent({
-          fromRole: 'author',
-          toRole: 'critic',
-          type: 'draft_cycle_started',
-          payload: { runId, draftId, promptSeed: 'seed' },
-        }),
-      }),
+    const [started] = await db.database.transaction((tx) =>
+      startRunsInNewSessions(tx, [
+        {
+          runId,
+          sessionId,
+          draftId,
+          channel: 'commit_test',
+          promptSeed: 'seed',
+          metadata: { k: 'v' },
+          roles: [...roles],
+          event: runCommitEvent({
+            fromRole: 'author',
+            toRole: 'critic',
+            type: 'draft_cycle_started',
+            payload: { runId, draftId, promptSeed: 'seed' },
+          }),
+        },
+      ]),
     );
-    expect(started).toBe(true);
+    expect(started).toEqual({ created: true });
     return { runId, sessionId };
   }
 
@@ -130,24 +131,26 @@ describe('run commits (one statement per batch of steps and run ends)', () => {
     expect(await getRun(db.database.orm, runId)).toMatchObject({ status: 'queued', nextStep: 0 });
     expect((await getCounters(db.database.orm, sessionId)).type).toEqual({ draft_cycle_started: 1 });
 
-    const missing = await db.database.transaction((tx) =>
-      startRunInNewSession(tx, {
-        runId: randomUUID(),
-        sessionId: sessionIdFor('commit_test', null),
-        draftId: randomUUID(),
-        channel: 'commit_test',
-        promptSeed: null,
-        metadata: {},
-        roles: [...roles],
-        event: runCommitEvent({
-          fromRole: 'author',
-          toRole: 'critic',
-          type: 'draft_cycle_started',
-          payload: {},
-        }),
-      }),
+    const [missing] = await db.database.transaction((tx) =>
+      startRunsInNewSessions(tx, [
+        {
+          runId: randomUUID(),
+          sessionId: sessionIdFor('commit_test', null),
+          draftId: randomUUID(),
+          channel: 'commit_test',
+          promptSeed: null,
+          metadata: {},
+          roles: [...roles],
+          event: runCommitEvent({
+            fromRole: 'author',
+            toRole: 'critic',
+            type: 'draft_cycle_started',
+            payload: {},
+          }),
+        },
+      ]),
     );
-    expect(missing).toBe(false);
+    expect(missing).toEqual({ created: false });
   });
 
   it('starts many runs in one statement; an input with an unknown draft is skipped, the others are created', async () => {

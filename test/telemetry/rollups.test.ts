@@ -7,7 +7,6 @@ import {
   providerUsage,
   type SessionGroup,
   sessionGroups,
-  sessionGroupsByScan,
   type TelemetryFilters,
 } from '../../src/telemetry/telemetry-store.js';
 import { adminRequest, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
@@ -43,6 +42,78 @@ const note = { fromRole: 'author', type: 'note', payload: { text: 'hi' } };
 const AGES = [
   1, 5, 14, 16, 29, 44, 46, 50, 59, 61, 75, 119, 121, 1_385, 1_430, 1_439, 1_441, 1_450, 1_500, 2_900, 40_000,
 ];
+
+/**
+ * The reference: the same groups computed the direct way, one pass over every session row in the window (the
+ * provider filter through the provider counters), written independently of the roll-up SQL.
+ */
+async function sessionGroupsByScan(
+  tx: Executor,
+  filters: TelemetryFilters,
+  staleMinutes: number,
+): Promise<SessionGroup[]> {
+  const rows = await queryRows<Record<string, unknown>>(
+    tx,
+    sql`with scope as (
+          select s.channel, s.status, s.last_seq, s.step_count, s.failed_step_count, s.compact_count,
+                 s.auto_compact_count, s.pruned_count_total, s.attempt_success_count, s.attempt_failed_count,
+                 s.attempt_skipped_count,
+                 (s.failed_step_count > 0 or s.cycle_failed_count > 0) as failed,
+                 (s.status = 'active' and coalesce(s.last_event_at, s.created_at)
+                    < now() - make_interval(mins => ${staleMinutes})) as stale,
+                 case when s.connector_id is not null then 'external_webhook'
+                      when s.draft_id is not null then 'live_session' else 'web' end as adapter
+          from sessions s
+          where s.updated_at >= now() - make_interval(hours => ${filters.hours})
+            ${filters.channel ? sql`and s.channel = ${filters.channel}` : sql``}
+            ${filters.connector ? sql`and s.connector_id = ${filters.connector}` : sql``}
+            ${
+              filters.provider
+                ? sql`and exists (select 1 from session_counters pc where pc.session_id = s.id
+                        and pc.dimension = 'provider' and pc.key = ${filters.provider})`
+                : sql``
+            }
+        )
+        select channel, adapter, count(*)::int as total,
+          count(*) filter (where status = 'active')::int as active,
+          count(*) filter (where status = 'closed')::int as closed,
+          count(*) filter (where stale or failed)::int as attention,
+          count(*) filter (where stale)::int as stale,
+          count(*) filter (where compact_count > 0)::int as compacted,
+          count(*) filter (where auto_compact_count > 0)::int as auto_compacted,
+          count(*) filter (where failed)::int as failed,
+          sum(last_seq)::bigint as events, sum(step_count)::bigint as step_events,
+          sum(failed_step_count)::bigint as failed_step_events, sum(compact_count)::bigint as compactions,
+          sum(auto_compact_count)::bigint as auto_compactions, sum(pruned_count_total)::bigint as pruned,
+          sum(attempt_success_count)::bigint as attempt_success, sum(attempt_failed_count)::bigint as attempt_failed,
+          sum(attempt_skipped_count)::bigint as attempt_skipped
+        from scope group by channel, adapter`,
+  );
+  return rows.map((row) => {
+    const n = (key: string) => Number(row[key] ?? 0);
+    return {
+      channel: row.channel as string,
+      adapter: row.adapter as SessionGroup['adapter'],
+      total: n('total'),
+      active: n('active'),
+      closed: n('closed'),
+      attention: n('attention'),
+      stale: n('stale'),
+      compacted: n('compacted'),
+      autoCompacted: n('auto_compacted'),
+      failed: n('failed'),
+      events: n('events'),
+      stepEvents: n('step_events'),
+      failedStepEvents: n('failed_step_events'),
+      compactions: n('compactions'),
+      autoCompactions: n('auto_compactions'),
+      pruned: n('pruned'),
+      attemptSuccess: n('attempt_success'),
+      attemptFailed: n('attempt_failed'),
+      attemptSkipped: n('attempt_skipped'),
+    };
+  });
+}
 
 const sorted = (groups: SessionGroup[]) =>
   [...groups].sort((a, b) => `${a.channel}|${a.adapter}`.localeCompare(`${b.channel}|${b.adapter}`));
