@@ -99,7 +99,8 @@ const groupAggregate = sql.raw(`select channel, adapter, sum(sessions)::bigint a
           sum(attempt_skipped)::bigint as attempt_skipped
         from x group by channel, adapter having sum(sessions) > 0`);
 
-function groupFromRow(row: Record<string, unknown>): SessionGroup {
+/** A grouped row (snake_case counts, as `groupAggregate` names them) as a `SessionGroup`. */
+export function groupFromRow(row: Record<string, unknown>): SessionGroup {
   const n = (key: string) => Number(row[key] ?? 0);
   return {
     channel: row.channel as string,

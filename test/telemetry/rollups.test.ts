@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Executor, queryOne, queryRows } from '../../src/db/database.js';
 import {
   foldTelemetry,
+  groupFromRow,
   providerUsage,
   type SessionGroup,
   sessionGroups,
@@ -89,30 +90,7 @@ async function sessionGroupsByScan(
           sum(attempt_skipped_count)::bigint as attempt_skipped
         from scope group by channel, adapter`,
   );
-  return rows.map((row) => {
-    const n = (key: string) => Number(row[key] ?? 0);
-    return {
-      channel: row.channel as string,
-      adapter: row.adapter as SessionGroup['adapter'],
-      total: n('total'),
-      active: n('active'),
-      closed: n('closed'),
-      attention: n('attention'),
-      stale: n('stale'),
-      compacted: n('compacted'),
-      autoCompacted: n('auto_compacted'),
-      failed: n('failed'),
-      events: n('events'),
-      stepEvents: n('step_events'),
-      failedStepEvents: n('failed_step_events'),
-      compactions: n('compactions'),
-      autoCompactions: n('auto_compactions'),
-      pruned: n('pruned'),
-      attemptSuccess: n('attempt_success'),
-      attemptFailed: n('attempt_failed'),
-      attemptSkipped: n('attempt_skipped'),
-    };
-  });
+  return rows.map(groupFromRow);
 }
 
 const sorted = (groups: SessionGroup[]) =>
