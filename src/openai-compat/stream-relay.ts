@@ -1,5 +1,5 @@
 import type { ChatCall, ChatChunk, ChatCompletion, ChatStream } from '../providers/chat-completion.js';
-import { badResponse } from '../providers/failure-classification.js';
+import { badResponse, contentPolicyFailure } from '../providers/failure-classification.js';
 import { ProviderFailure } from '../providers/provider.js';
 import type { AttemptAnswer, AttemptContext } from '../runtime/chain-plan.js';
 import type { Clock } from '../runtime/clock.js';
@@ -75,13 +75,7 @@ function stalled(provider: string, idleMs: number): ProviderFailure {
 /** Why a stream that ended before any content failed: the content filter, or an empty answer. */
 function endedEmpty(provider: string, prelude: ChatChunk[]): ProviderFailure {
   if (prelude.some((chunk) => chunk.finishReason === 'content_filter')) {
-    return new ProviderFailure({
-      code: 'AI_PROVIDER_BAD_REQUEST',
-      retryable: false,
-      httpStatus: 200,
-      reason: 'content_policy',
-      message: `${provider} withheld the answer (finish_reason content_filter)`,
-    });
+    return contentPolicyFailure(provider, `withheld the answer (finish_reason content_filter)`);
   }
   return badResponse(provider, 'the stream ended before any content');
 }

@@ -152,6 +152,20 @@ export function failureFromTransport(provider: string, error: unknown, signal: C
 }
 
 /** A malformed or empty answer: never passed on as a success. */
+/**
+ * The provider answered 200 but withheld the answer on policy grounds (a refusal, a content filter, a safety block):
+ * a non-retryable bad request whose reason survives fallbacks. `what` completes "<provider> …".
+ */
+export function contentPolicyFailure(provider: string, what: string): ProviderFailure {
+  return new ProviderFailure({
+    code: 'AI_PROVIDER_BAD_REQUEST',
+    retryable: false,
+    httpStatus: 200,
+    reason: 'content_policy',
+    message: `${provider} ${what}`,
+  });
+}
+
 export function badResponse(
   provider: string,
   why: string,

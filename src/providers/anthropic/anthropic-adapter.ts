@@ -1,12 +1,6 @@
 import type { ChatCall, ChatCompletion, ChatStream } from '../chat-completion.js';
-import { badResponse, type ErrorBodyInfo } from '../failure-classification.js';
-import {
-  type ProviderAdapter,
-  type ProviderCall,
-  ProviderFailure,
-  type ProviderReply,
-  type ProviderTarget,
-} from '../provider.js';
+import { badResponse, contentPolicyFailure, type ErrorBodyInfo } from '../failure-classification.js';
+import type { ProviderAdapter, ProviderCall, ProviderReply, ProviderTarget } from '../provider.js';
 import { SseChatStream } from '../sse-chat-stream.js';
 import { joinEndpoint, pick, replyOf, tokenCount, type UpstreamClient } from '../upstream-client.js';
 import { anthropicBodyOf, anthropicCompletionOf } from './anthropic-chat.js';
@@ -37,13 +31,7 @@ export function parseAnthropicMessage(provider: string, json: unknown, fallbackM
     : '';
   if (output.trim() === '') {
     if (pick(json, 'stop_reason') === 'refusal') {
-      throw new ProviderFailure({
-        code: 'AI_PROVIDER_BAD_REQUEST',
-        retryable: false,
-        httpStatus: 200,
-        reason: 'content_policy',
-        message: `${provider} refused to answer (stop_reason refusal)`,
-      });
+      throw contentPolicyFailure(provider, `refused to answer (stop_reason refusal)`);
     }
     throw badResponse(provider, 'no text content block');
   }

@@ -5,8 +5,8 @@ import {
   type OpenAiToolCall,
   textOfContent,
 } from '../chat-completion.js';
-import { badResponse } from '../failure-classification.js';
-import { ProviderFailure, type TokenUsage } from '../provider.js';
+import { badResponse, contentPolicyFailure } from '../failure-classification.js';
+import type { TokenUsage } from '../provider.js';
 import { pick, tokenCount } from '../upstream-client.js';
 
 const defaultMaxTokens = 1024;
@@ -112,13 +112,7 @@ export function anthropicCompletionOf(
   const stop = pick(json, 'stop_reason');
   if (text.trim() === '' && toolCalls.length === 0) {
     if (stop === 'refusal') {
-      throw new ProviderFailure({
-        code: 'AI_PROVIDER_BAD_REQUEST',
-        retryable: false,
-        httpStatus: 200,
-        reason: 'content_policy',
-        message: `${provider} refused to answer (stop_reason refusal)`,
-      });
+      throw contentPolicyFailure(provider, `refused to answer (stop_reason refusal)`);
     }
     throw badResponse(provider, 'no text or tool_use content block');
   }

@@ -1,11 +1,11 @@
 import type { ChatCall, ChatCompletion, ChatStream } from '../chat-completion.js';
-import { badResponse, type ErrorBodyInfo } from '../failure-classification.js';
-import {
-  type ProviderAdapter,
-  type ProviderCall,
+import { badResponse, contentPolicyFailure, type ErrorBodyInfo } from '../failure-classification.js';
+import type {
+  ProviderAdapter,
+  ProviderCall,
   ProviderFailure,
-  type ProviderReply,
-  type ProviderTarget,
+  ProviderReply,
+  ProviderTarget,
 } from '../provider.js';
 import { SseChatStream } from '../sse-chat-stream.js';
 import { pick, replyOf, tokenCount, type UpstreamClient } from '../upstream-client.js';
@@ -25,13 +25,7 @@ export function describeGeminiError(json: unknown): ErrorBodyInfo {
 const blockedFinishReasons = new Set(['SAFETY', 'PROHIBITED_CONTENT', 'BLOCKLIST', 'SPII', 'RECITATION']);
 
 function contentPolicy(provider: string, why: string): ProviderFailure {
-  return new ProviderFailure({
-    code: 'AI_PROVIDER_BAD_REQUEST',
-    retryable: false,
-    httpStatus: 200,
-    reason: 'content_policy',
-    message: `${provider} blocked the request (${why})`,
-  });
+  return contentPolicyFailure(provider, `blocked the request (${why})`);
 }
 
 /** Extracts text parts, model version and usageMetadata; safety blocks become content-policy failures. */

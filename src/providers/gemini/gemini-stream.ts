@@ -1,6 +1,5 @@
 import { type ChatChunk, chunkOf, usageChunkOf } from '../chat-completion.js';
-import { badResponse, failureFromStatus } from '../failure-classification.js';
-import { ProviderFailure } from '../provider.js';
+import { badResponse, contentPolicyFailure, failureFromStatus } from '../failure-classification.js';
 import type { SseTranslator } from '../sse-chat-stream.js';
 import { pick, tokenCount } from '../upstream-client.js';
 import { describeGeminiError } from './gemini-adapter.js';
@@ -38,13 +37,7 @@ export function geminiSseTranslator(provider: string, fallbackModel: string): Ss
     }
     const blockReason = pick(json, 'promptFeedback', 'blockReason');
     if (typeof blockReason === 'string') {
-      throw new ProviderFailure({
-        code: 'AI_PROVIDER_BAD_REQUEST',
-        retryable: false,
-        httpStatus: 200,
-        reason: 'content_policy',
-        message: `${provider} blocked the request (promptFeedback.blockReason ${blockReason})`,
-      });
+      throw contentPolicyFailure(provider, `blocked the request (promptFeedback.blockReason ${blockReason})`);
     }
     const version = pick(json, 'modelVersion');
     if (typeof version === 'string' && version) base.model = version;

@@ -1,12 +1,6 @@
 import type { ChatCall, ChatCompletion, ChatStream } from '../chat-completion.js';
-import { badResponse, type ErrorBodyInfo } from '../failure-classification.js';
-import {
-  type ProviderAdapter,
-  type ProviderCall,
-  ProviderFailure,
-  type ProviderReply,
-  type ProviderTarget,
-} from '../provider.js';
+import { badResponse, contentPolicyFailure, type ErrorBodyInfo } from '../failure-classification.js';
+import type { ProviderAdapter, ProviderCall, ProviderReply, ProviderTarget } from '../provider.js';
 import { SseChatStream } from '../sse-chat-stream.js';
 import { joinEndpoint, pick, replyOf, tokenCount, type UpstreamClient } from '../upstream-client.js';
 import { openAiSseTranslator } from './openai-chunks.js';
@@ -143,13 +137,7 @@ export function checkOpenAiChatCompletion(
     (typeof refusal === 'string' && refusal !== '');
   if (!hasText && !(Array.isArray(tools) && tools.length > 0)) {
     if (pick(choice, 'finish_reason') === 'content_filter') {
-      throw new ProviderFailure({
-        code: 'AI_PROVIDER_BAD_REQUEST',
-        retryable: false,
-        httpStatus: 200,
-        reason: 'content_policy',
-        message: `${provider} withheld the answer (finish_reason content_filter)`,
-      });
+      throw contentPolicyFailure(provider, `withheld the answer (finish_reason content_filter)`);
     }
     throw badResponse(provider, 'no choices[0].message content or tool_calls');
   }
