@@ -1,10 +1,9 @@
 import type { ChannelConnector } from '../config/ingest-settings.js';
 import type { Database, Executor } from '../db/database.js';
-import { isAppError } from '../errors/app-error.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import { getEvent } from '../sessions/event-store.js';
 import type { SessionEvent, SessionRecord } from '../sessions/session-model.js';
-import { SYSTEM_ROLE } from '../sessions/session-rules.js';
+import { isSessionGone, SYSTEM_ROLE } from '../sessions/session-rules.js';
 import type { SessionService } from '../sessions/session-service.js';
 import { createDiscordMessage } from './discord/discord-client.js';
 import { findDelivery, lockDelivery, recordDelivery } from './outbox-store.js';
@@ -162,11 +161,7 @@ export class ReplyOutbox {
       });
     } catch (error) {
       // A session closed meanwhile keeps its timeline; the message itself was (or was not) delivered regardless.
-      if (
-        isAppError(error) &&
-        (error.code === 'AGENT_GATEWAY_SESSION_CLOSED' || error.code === 'AGENT_GATEWAY_SESSION_NOT_FOUND')
-      )
-        return;
+      if (isSessionGone(error)) return;
       throw error;
     }
   }

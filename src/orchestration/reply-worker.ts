@@ -1,9 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { type Database, queryOne } from '../db/database.js';
-import { isAppError } from '../errors/app-error.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import { latestEvents } from '../sessions/event-store.js';
 import type { SessionEvent, SessionRecord } from '../sessions/session-model.js';
+import { isSessionGone } from '../sessions/session-rules.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { RoleRunner } from './role-runner.js';
 
@@ -116,11 +116,7 @@ Reply to [${trigger.seq}] from ${trigger.fromRole}.`;
       });
     } catch (error) {
       // A session closed before the answer arrived keeps its timeline as it was; there is nothing to retry.
-      if (
-        isAppError(error) &&
-        (error.code === 'AGENT_GATEWAY_SESSION_CLOSED' || error.code === 'AGENT_GATEWAY_SESSION_NOT_FOUND')
-      )
-        return;
+      if (isSessionGone(error)) return;
       throw error;
     }
   }

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { isAppError } from '../errors/app-error.js';
 
 /** Identifier rules of SPEC §5, shared by the API, ingest and orchestration. */
 export const patterns = {
@@ -40,4 +41,12 @@ export function sessionIdFor(channel: string, externalSessionId: string | null |
 /** Step events of a draft cycle (`draft_cycle_<role>_completed`) feed the step counters. */
 export function isDraftCycleStep(type: string): boolean {
   return /^draft_cycle_[a-z0-9_-]+_completed$/.test(type) && type !== 'draft_cycle_completed';
+}
+
+/** An append refused because its session is closed or gone: background writers drop their event, nothing to retry. */
+export function isSessionGone(error: unknown): boolean {
+  return (
+    isAppError(error) &&
+    (error.code === 'AGENT_GATEWAY_SESSION_CLOSED' || error.code === 'AGENT_GATEWAY_SESSION_NOT_FOUND')
+  );
 }
