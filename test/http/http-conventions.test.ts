@@ -27,6 +27,27 @@ describe('HTTP conventions', () => {
     }
   });
 
+  it('a string PostgreSQL cannot store (NUL, unpaired surrogate escape) → 400 INVALID_JSON; a paired escape is kept', async () => {
+    for (const body of [
+      '{"channel":"web","metadata":{"x":"a\\u0000b"}}',
+      '{"channel":"web","metadata":{"x":"\\ud800"}}',
+      '{"channel":"web","metadata":{"x":"tail \\uDFFF"}}',
+      '{"channel":"web","metadata":{"\\udbff\\u0041":1}}',
+    ]) {
+      const res = await send(body);
+      expect(res.statusCode, body).toBe(400);
+      expect(res.json(), body).toMatchObject({ error: 'INVALID_JSON' });
+    }
+    const emoji = await send('{"channel":"web","metadata":{"x":"\\ud83d\\ude00"}}');
+    expect(emoji.statusCode).toBe(201);
+    const shown = await t.gateway.app.inject({
+      method: 'GET',
+      url: `${S}/${emoji.json().session.id}`,
+      headers: { 'x-admin-token': TEST_TOKENS.admin },
+    });
+    expect(shown.json().session.metadata.x).toBe('😀');
+  });
+
   it('wrong content type → 415, oversized body → 413, never 500', async () => {
     const plain = await send('channel=web', 'text/plain');
     expect(plain.statusCode).toBe(415);
