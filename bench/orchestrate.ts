@@ -1,7 +1,8 @@
 /**
  * npm run bench:orchestrate — 200 concurrent draft cycles, every role on a mock provider answering in 100 ms, on real
  * PostgreSQL (DATABASE_URL, default the local test server; a fresh database is created and dropped). Prints total wall
- * time against the ideal (3 × 100 ms, all parallel) and per-step overhead (step event gap minus provider latency).
+ * time against the ideal (3 × 100 ms, all parallel) and per-step overhead (a cycle's time minus its provider
+ * latency, over its three steps).
  * The mock provider runs in its own process, as a real provider would be remote.
  */
 import { spawn } from 'node:child_process';
@@ -77,8 +78,13 @@ try {
       payload: JSON.stringify({ title: 'bench', body: 'b' }),
     })
   ).json().draft as { id: string };
-  // Warm-up cycle (connections, JIT) outside the measurement.
-  await gateway.orchestrator.start({ draftId: draft.id, channel: 'bench_warmup', waitMs: 30_000 });
+  // Warm-up outside the measurement: one round of as many concurrent cycles, so JIT-compiled code and the
+  // keep-alive connections to the provider are what a gateway in service already has.
+  await Promise.all(
+    Array.from({ length: CYCLES }, () =>
+      gateway.orchestrator.start({ draftId: draft.id, channel: 'bench_warmup', waitMs: 30_000 }),
+    ),
+  );
 
   const started = performance.now();
   const runs = await Promise.all(
@@ -110,21 +116,22 @@ try {
         from session_events e join orchestration_runs r on r.session_id = e.session_id
         where r.channel = 'bench' order by e.session_id, e.seq`,
   );
+  // Per-step overhead, per cycle: (time from draft_cycle_started to the run's final event − the provider latency of
+  // its three steps) / 3. A step's event is committed while the next step's provider call is already in flight, so
+  // the gap between two step events no longer measures a step.
   const overheads: number[] = [];
-  let previous: (typeof events)[number] | undefined;
+  const cycles = new Map<string, { start?: number; end?: number; latency: number }>();
   for (const event of events) {
-    if (
-      previous &&
-      previous.session_id === event.session_id &&
-      /^draft_cycle_(critic|maker|judge)_completed$/.test(event.type)
-    ) {
-      const gap =
-        Date.parse(String(new Date(event.created_at).toISOString())) -
-        Date.parse(new Date(previous.created_at).toISOString());
-      overheads.push(gap - (event.latency ?? 0));
-    }
-    previous = event;
+    const cycle = cycles.get(event.session_id) ?? { latency: 0 };
+    const at = new Date(event.created_at).getTime();
+    if (event.type === 'draft_cycle_started') cycle.start = at;
+    if (/^draft_cycle_(completed|failed)$/.test(event.type)) cycle.end = at;
+    if (/^draft_cycle_(critic|maker|judge)_completed$/.test(event.type)) cycle.latency += event.latency ?? 0;
+    cycles.set(event.session_id, cycle);
   }
+  for (const cycle of cycles.values())
+    if (cycle.start !== undefined && cycle.end !== undefined)
+      overheads.push((cycle.end - cycle.start - cycle.latency) / 3);
   const failed = (
     await queryRows<{ n: number }>(
       gateway.database.orm,
@@ -138,7 +145,7 @@ try {
     `  wall time: ${wallMs.toFixed(0)} ms; ideal ${ideal} ms; ratio ${(wallMs / ideal).toFixed(2)}× (target ≤ 1.3×)`,
   );
   console.log(
-    `  per-step overhead (gap to previous event − provider latency): p50 ${pct(overheads, 50).toFixed(0)} ms, p99 ${pct(overheads, 99).toFixed(0)} ms over ${overheads.length} steps`,
+    `  per-step overhead ((cycle time − provider latency) / 3): p50 ${pct(overheads, 50).toFixed(0)} ms, p99 ${pct(overheads, 99).toFixed(0)} ms over ${overheads.length} cycles`,
   );
   recordResults('orchestrate', { cycles: CYCLES, providerLatencyMs: LATENCY_MS, store: 'PostgreSQL' }, [
     {
@@ -150,8 +157,16 @@ try {
       target: '≤ 1.3× ideal',
       pass: wallMs / ideal <= 1.3 && failed === 0,
     },
-    { name: 'per-step overhead p50 (event gap − provider latency)', unit: 'ms', value: pct(overheads, 50) },
-    { name: 'per-step overhead p99 (event gap − provider latency)', unit: 'ms', value: pct(overheads, 99) },
+    {
+      name: 'per-step overhead p50 ((cycle time − provider latency) / 3)',
+      unit: 'ms',
+      value: pct(overheads, 50),
+    },
+    {
+      name: 'per-step overhead p99 ((cycle time − provider latency) / 3)',
+      unit: 'ms',
+      value: pct(overheads, 99),
+    },
   ]);
 } finally {
   await gateway.close();

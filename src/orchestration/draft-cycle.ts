@@ -111,45 +111,79 @@ export class DraftCycle {
       context: draft.context,
       promptSeed: run.promptSeed,
     };
+    // A step's commit runs while the next step's role call is in flight: the next prompt needs only this step's
+    // output, known before the commit. The next commit waits for this one, so steps still commit in order; if this
+    // one did not apply (another executor committed the step, or the run ended elsewhere) the call in flight is
+    // dropped and the run is taken up again from what the database holds.
+    let committing: Promise<StepCommitted> | undefined;
     let judge: StepRecord | undefined;
     for (const [index, step] of cycleSteps.entries()) {
       let record = done.get(index);
       if (!record) {
         const prompt = step.prompt(ctx);
-        const result = await this.deps.runtime.runRole({ role: step.role, prompt });
-        record = await this.commitStep(run, index, prompt, result);
-        if (!record) return; // finished elsewhere, or the session was closed under us (the run is marked failed)
+        const call = this.deps.runtime.runRole({ role: step.role, prompt });
+        // Awaited below unless dropped; never an unhandled rejection while the previous commit is awaited.
+        call.catch(() => undefined);
+        if (committing) {
+          const previous = await committing;
+          committing = undefined;
+          if (previous !== 'ours') {
+            if (previous === 'retake') await this.retake(run, draft);
+            return;
+          }
+        }
+        const result = await call;
+        const last = index === cycleSteps.length - 1;
+        if (result.failed || last) {
+          // The run ends with this step: the step and the run's end commit together where they can.
+          await this.commitLastStep(run, draft, index, prompt, result, ctx);
+          return;
+        }
+        const payload = stepPayload(run.id, index, result);
+        committing = this.commitStep(run, index, prompt, payload);
+        record = { stepIndex: index, role: step.role, prompt, result: payload, eventSeq: 0 };
       }
       const output = (record.result.output as string | null) ?? undefined;
       if (step.role === 'critic') ctx.criticOutput = output;
       if (step.role === 'maker') ctx.makerOutput = output;
       if (step.role === 'judge') judge = record;
       if (record.result.failed === true) {
-        await this.fail(run, step.role, `${step.role} failed: every provider in its chain failed`);
+        await this.fail(run, step.role, failedRoleError(step.role));
         return;
       }
     }
+    // Every step was committed before this executor took the run (a resumed run whose end did not commit).
     await this.complete(run, ctx.makerOutput ?? '', judge);
   }
 
+  /** Another executor got ahead of this one: continue from the steps the database holds, unless the run ended. */
+  private async retake(run: RunRecord, draft: NonNullable<ClaimedRun['draft']>): Promise<void> {
+    const current = await getRun(this.deps.database.orm, run.id);
+    if (!current || current.status === 'completed' || current.status === 'failed') return;
+    const steps = await listSteps(this.deps.database.orm, run.id);
+    await this.executeSteps({ run: current, draft, steps });
+  }
+
+  /**
+   * Commits a step that leaves the run running (batched with other cycles' steps). `ours` when it applied;
+   * `retake` when another executor committed it first; `stopped` when the run is over (ended elsewhere, or its
+   * session was closed under it: then the run is marked failed here).
+   */
   private async commitStep(
     run: RunRecord,
     index: number,
     prompt: string,
-    result: Awaited<ReturnType<RoleRunner['runRole']>>,
-  ): Promise<StepRecord | undefined> {
+    payload: ReturnType<typeof stepPayload>,
+  ): Promise<StepCommitted> {
     const step = cycleSteps[index]!;
-    const payload = stepPayload(run.id, index, result);
-    const event = {
-      fromRole: step.role,
-      toRole: step.next,
-      type: `draft_cycle_${step.role}_completed`,
-      payload,
-    };
+    const event = stepEvent(index, payload);
     const { sessions } = this.deps;
     // An append hook that wants this event (e.g. an operator listed it as a reply type) needs the transaction path.
-    if (sessions.appendHookWants(event))
-      return this.commitStepInTransaction(run, index, prompt, payload, event);
+    if (sessions.appendHookWants(event)) {
+      const record = await this.commitStepInTransaction(run, index, prompt, payload, event);
+      if (!record) return 'stopped';
+      return record.prompt === prompt && record.result === payload ? 'ours' : 'retake';
+    }
     const outcome = await this.deps.commits.commit({
       kind: 'step',
       runId: run.id,
@@ -158,19 +192,94 @@ export class DraftCycle {
       events: [runCommitEvent(event)],
       closeSession: false,
     });
-    if (!outcome.applied) {
-      // Another executor committed this step (or finished the run): use its record, or stop.
-      return (await listSteps(this.deps.database.orm, run.id)).find((s) => s.stepIndex === index);
-    }
+    if (!outcome.applied) return 'retake';
     if (!outcome.sessionRow) {
-      await this.deps.database.transaction((tx) =>
-        finishRun(tx, run.id, { status: 'failed', error: 'session was closed during the run' }),
-      );
-      this.deps.onFinished?.(run, 'failed');
-      return undefined;
+      await this.failClosedSession(run);
+      return 'stopped';
     }
     await sessions.noteAppended(sessionFromRow(outcome.sessionRow), payload.selectedProvider);
-    return { stepIndex: index, role: step.role, prompt, result: payload, eventSeq: outcome.lastSeq! };
+    return 'ours';
+  }
+
+  /**
+   * The step that ends the run (the judge's, or the first failed one): one batched commit for the step, the final
+   * event, `session_closed` and the run's end — unless the judge says merge (the new draft revision needs the
+   * transaction path) or an append hook must see one of the events; then the step commits alone and the end
+   * follows as before.
+   */
+  private async commitLastStep(
+    run: RunRecord,
+    draft: NonNullable<ClaimedRun['draft']>,
+    index: number,
+    prompt: string,
+    result: Awaited<ReturnType<RoleRunner['runRole']>>,
+    ctx: PromptContext,
+  ): Promise<void> {
+    const step = cycleSteps[index]!;
+    const payload = stepPayload(run.id, index, result);
+    const record: StepRecord = { stepIndex: index, role: step.role, prompt, result: payload, eventSeq: 0 };
+    const makerOutput = ctx.makerOutput ?? '';
+    let end: { status: 'completed' | 'failed'; verdict: unknown; error: string | null };
+    let final: { fromRole: string; toRole: string; type: string; payload: unknown };
+    if (result.failed) {
+      const error = failedRoleError(step.role);
+      end = { status: 'failed', verdict: null, error };
+      final = {
+        fromRole: step.role,
+        toRole: 'author',
+        type: 'draft_cycle_failed',
+        payload: { runId: run.id, draftId: run.draftId, failedRole: step.role, error },
+      };
+    } else {
+      const verdict = parseVerdict(result.output ?? undefined);
+      const merging = verdict.verdict === 'merge' && makerOutput.trim() !== '';
+      end = { status: 'completed', verdict: { ...verdict, revision: null }, error: null };
+      final = {
+        fromRole: 'judge',
+        toRole: 'author',
+        type: 'draft_cycle_completed',
+        payload: { runId: run.id, draftId: run.draftId, verdict, revision: null },
+      };
+      if (merging) {
+        if ((await this.commitStep(run, index, prompt, payload)) === 'ours')
+          await this.complete(run, makerOutput, record);
+        return;
+      }
+    }
+    const event = stepEvent(index, payload);
+    const { sessions } = this.deps;
+    if ([event, final, CLOSED_EVENT].some((e) => sessions.appendHookWants(e))) {
+      if ((await this.commitStep(run, index, prompt, payload)) !== 'ours') return;
+      if (result.failed) await this.fail(run, step.role, failedRoleError(step.role));
+      else await this.complete(run, makerOutput, record);
+      return;
+    }
+    const outcome = await this.deps.commits.commit({
+      kind: 'step',
+      runId: run.id,
+      sessionId: run.sessionId,
+      step: { index, role: step.role, prompt, result: payload },
+      end,
+      events: [runCommitEvent(event), runCommitEvent(final), runCommitEvent(CLOSED_EVENT)],
+      closeSession: true,
+    });
+    if (!outcome.applied) {
+      await this.retake(run, draft);
+      return;
+    }
+    if (!outcome.sessionRow) {
+      await this.failClosedSession(run);
+      return;
+    }
+    await sessions.noteAppended(sessionFromRow(outcome.sessionRow), payload.selectedProvider);
+    this.deps.onFinished?.(run, end.status);
+  }
+
+  private async failClosedSession(run: RunRecord): Promise<void> {
+    await this.deps.database.transaction((tx) =>
+      finishRun(tx, run.id, { status: 'failed', error: 'session was closed during the run' }),
+    );
+    this.deps.onFinished?.(run, 'failed');
   }
 
   private async commitStepInTransaction(
@@ -200,10 +309,7 @@ export class DraftCycle {
       });
     } catch (error) {
       if (isAppError(error) && error.code === 'AGENT_GATEWAY_SESSION_CLOSED') {
-        await this.deps.database.transaction((tx) =>
-          finishRun(tx, run.id, { status: 'failed', error: 'session was closed during the run' }),
-        );
-        this.deps.onFinished?.(run, 'failed');
+        await this.failClosedSession(run);
         return undefined;
       }
       throw error;
@@ -284,19 +390,13 @@ export class DraftCycle {
     final: { fromRole: string; toRole: string; type: string; payload: unknown },
     end: { kind: 'completed' | 'failed'; verdict: unknown; error: string | null },
   ): Promise<boolean> {
-    const closed = {
-      fromRole: SYSTEM_ROLE,
-      toRole: null,
-      type: 'session_closed',
-      payload: { reason: 'draft_cycle_finished' },
-    };
     const { sessions } = this.deps;
-    if (sessions.appendHookWants(final) || sessions.appendHookWants(closed)) return false;
+    if (sessions.appendHookWants(final) || sessions.appendHookWants(CLOSED_EVENT)) return false;
     const outcome = await this.deps.commits.commit({
       ...end,
       runId: run.id,
       sessionId: run.sessionId,
-      events: [runCommitEvent(final), runCommitEvent(closed)],
+      events: [runCommitEvent(final), runCommitEvent(CLOSED_EVENT)],
       closeSession: true,
     });
     if (outcome.applied) {
@@ -319,6 +419,26 @@ export class DraftCycle {
       if (!(isAppError(error) && error.code === 'AGENT_GATEWAY_SESSION_CLOSED')) throw error;
     }
   }
+}
+
+/** How a commit of a step left the run: see `DraftCycle.commitStep`. */
+type StepCommitted = 'ours' | 'retake' | 'stopped';
+
+/** The event that closes a cycle's session with the run's end. */
+const CLOSED_EVENT = {
+  fromRole: SYSTEM_ROLE,
+  toRole: null,
+  type: 'session_closed',
+  payload: { reason: 'draft_cycle_finished' },
+};
+
+function stepEvent(index: number, payload: ReturnType<typeof stepPayload>) {
+  const step = cycleSteps[index]!;
+  return { fromRole: step.role, toRole: step.next, type: `draft_cycle_${step.role}_completed`, payload };
+}
+
+function failedRoleError(role: string): string {
+  return `${role} failed: every provider in its chain failed`;
 }
 
 export function draftNotFound(id: string): AppError {

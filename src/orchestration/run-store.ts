@@ -246,7 +246,12 @@ export type RunCommit = {
   events: RunCommitEvent[];
   closeSession: boolean;
 } & (
-  | { kind: 'step'; step: { index: number; role: string; prompt: string; result: unknown } }
+  | {
+      kind: 'step';
+      step: { index: number; role: string; prompt: string; result: unknown };
+      /** The run ends with this step (its first event is the step's; the final events follow). */
+      end?: { status: 'completed' | 'failed'; verdict: unknown; error: string | null };
+    }
   | { kind: 'completed' | 'failed'; verdict: unknown; error: string | null }
 );
 
@@ -255,7 +260,7 @@ export interface RunCommitOutcome {
   applied: boolean;
   /** The session row after the append; null when the run changed but the session was closed or missing. */
   sessionRow: Row | null;
-  /** The seq of the commit's last event. */
+  /** The seq of the commit's last event (a step's own event is its first: `lastSeq - events.length + 1`). */
   lastSeq: number | null;
 }
 
@@ -290,8 +295,9 @@ function commitInput(commit: RunCommit, ord: number) {
     role: commit.kind === 'step' ? commit.step.role : null,
     prompt: commit.kind === 'step' ? commit.step.prompt : null,
     result: commit.kind === 'step' ? (commit.step.result ?? {}) : null,
-    verdict: commit.kind === 'step' ? null : (commit.verdict ?? null),
-    error: commit.kind === 'step' ? null : commit.error,
+    final_status: commit.kind === 'step' ? (commit.end?.status ?? null) : commit.kind,
+    verdict: (commit.kind === 'step' ? commit.end?.verdict : commit.verdict) ?? null,
+    error: (commit.kind === 'step' ? commit.end?.error : commit.error) ?? null,
     close_session: commit.closeSession,
     events: commit.events.map((event, index) => ({
       n: index + 1,
@@ -330,16 +336,16 @@ export async function commitRunBatch(executor: Executor, commits: RunCommit[]): 
     sql`with input as (
           select * from jsonb_to_recordset(${input}::jsonb) as t(
             ord int, run_id uuid, session_id text, kind text, step_index int, role text, prompt text, result jsonb,
-            verdict jsonb, error text, close_session boolean, events jsonb, event_count int, last_type text,
+            final_status text, verdict jsonb, error text, close_session boolean, events jsonb, event_count int, last_type text,
             step_inc int, failed_inc int, completed_inc int, cycle_failed_inc int, attempt_success int,
             attempt_failed int, attempt_skipped int, counters jsonb)
         ), applied as (
           update orchestration_runs r set
             next_step = case when i.kind = 'step' then i.step_index + 1 else r.next_step end,
-            status = case when i.kind = 'step' then 'running' else i.kind end,
-            verdict = case when i.kind = 'step' then r.verdict else i.verdict end,
-            error = case when i.kind = 'step' then r.error else i.error end,
-            finished_at = case when i.kind = 'step' then r.finished_at else clock_timestamp() end,
+            status = coalesce(i.final_status, 'running'),
+            verdict = case when i.final_status is null then r.verdict else i.verdict end,
+            error = case when i.final_status is null then r.error else i.error end,
+            finished_at = case when i.final_status is null then r.finished_at else clock_timestamp() end,
             updated_at = clock_timestamp()
           from input i
           where r.id = i.run_id and r.status in ('queued', 'running')
@@ -369,7 +375,7 @@ export async function commitRunBatch(executor: Executor, commits: RunCommit[]): 
           returning session_id
         ), recorded as (
           insert into orchestration_steps (run_id, step_index, role, prompt, result, event_seq)
-          select i.run_id, i.step_index, i.role, i.prompt, i.result, s.last_seq
+          select i.run_id, i.step_index, i.role, i.prompt, i.result, s.last_seq - i.event_count + 1
           from appended s join input i on i.ord = s.input_ord
           where i.kind = 'step'
           on conflict do nothing

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../src/db/database.js';
 import { DraftCycle } from '../../src/orchestration/draft-cycle.js';
+import type { RoleRunner } from '../../src/orchestration/role-runner.js';
 import { RunCommitBatcher } from '../../src/orchestration/run-commit-batcher.js';
-import { getRun, insertRun } from '../../src/orchestration/run-store.js';
+import { getRun, insertRun, listSteps } from '../../src/orchestration/run-store.js';
 import { adminRequest, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 const LEASE = 30;
@@ -61,5 +63,100 @@ describe('a run held by another executor', () => {
     await cycle.runFromJob(runId);
     expect(requeued).toHaveLength(1);
     expect((await getRun(gateway.database.orm, runId))?.status).toBe('completed');
+  });
+});
+
+describe('executors racing one run', () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway();
+  });
+  afterAll(async () => t?.close());
+
+  async function newRun(channel: string): Promise<{ runId: string; sessionId: string }> {
+    const { gateway } = t;
+    const draft = (await adminRequest(t, 'POST', '/api/admin/drafts', { title: channel, body: 'b' })).json()
+      .draft;
+    const sessionId = (
+      await adminRequest(t, 'POST', '/api/admin/agent-gateway/sessions', { channel, externalSessionId: 'x' })
+    ).json().session.id;
+    const runId = randomUUID();
+    await insertRun(gateway.database.orm, {
+      id: runId,
+      sessionId,
+      draftId: draft.id,
+      channel,
+      externalSessionId: 'x',
+      promptSeed: null,
+      metadata: {},
+    });
+    return { runId, sessionId };
+  }
+
+  function executor(finished: string[], runtime: RoleRunner = t.gateway.runtime): DraftCycle {
+    return new DraftCycle({
+      database: t.gateway.database,
+      sessions: t.gateway.sessions,
+      runtime,
+      commits: new RunCommitBatcher(t.gateway.database),
+      leaseSeconds: LEASE,
+      requeue: async () => undefined,
+      onFinished: (_run, status) => void finished.push(status),
+    });
+  }
+
+  async function timeline(sessionId: string) {
+    return queryRows<{ seq: number; type: string }>(
+      t.gateway.database.orm,
+      sql`select seq, type from session_events where session_id = ${sessionId} order by seq`,
+    );
+  }
+
+  it('two executors on one run: each step is committed once, the one behind takes up the other’s steps, one end', async () => {
+    const { runId, sessionId } = await newRun('race');
+    const finished: string[] = [];
+    const [a, b] = [executor(finished), executor(finished)];
+    await Promise.all([a.runLocal(runId), b.runLocal(runId)]);
+    expect((await getRun(t.gateway.database.orm, runId))?.status).toBe('completed');
+    expect(finished).toEqual(['completed']);
+    const events = await timeline(sessionId);
+    expect(events.map((e) => e.type).slice(-5)).toEqual([
+      'draft_cycle_critic_completed',
+      'draft_cycle_maker_completed',
+      'draft_cycle_judge_completed',
+      'draft_cycle_completed',
+      'session_closed',
+    ]);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    const steps = await listSteps(t.gateway.database.orm, runId);
+    expect(steps.map((s) => s.role)).toEqual(['critic', 'maker', 'judge']);
+    // Each step row points at its own event, also the last one (committed together with the run's end).
+    for (const step of steps)
+      expect(events.find((e) => e.seq === step.eventSeq)?.type).toBe(`draft_cycle_${step.role}_completed`);
+  });
+
+  it('the session is closed while the next role is already answering: that answer is dropped, the run fails', async () => {
+    const { runId, sessionId } = await newRun('closed-under');
+    const finished: string[] = [];
+    const calls: string[] = [];
+    // The real runtime; the operator closes the session just as the critic answers, so the maker's call is in
+    // flight when the critic's commit finds the session closed.
+    const runtime: RoleRunner = {
+      runRole: async (request) => {
+        calls.push(request.role);
+        const result = await t.gateway.runtime.runRole(request);
+        if (request.role === 'critic')
+          await adminRequest(t, 'POST', `/api/admin/agent-gateway/sessions/${sessionId}/close`, {});
+        return result;
+      },
+    };
+    await executor(finished, runtime).runLocal(runId);
+    const run = await getRun(t.gateway.database.orm, runId);
+    expect(run).toMatchObject({ status: 'failed', error: 'session was closed during the run' });
+    expect(finished).toEqual(['failed']);
+    expect(calls).toEqual(['critic', 'maker']);
+    const types = (await timeline(sessionId)).map((e) => e.type);
+    expect(types.filter((type) => type.startsWith('draft_cycle_'))).toEqual([]);
+    expect(await listSteps(t.gateway.database.orm, runId)).toEqual([]);
   });
 });
