@@ -309,6 +309,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const ingest = new IngestPipeline({
       database,
       sessions,
+      // Up to 8 batch statements at once, leaving the pool two connections for everything else.
+      commitsInFlight: Math.max(1, Math.min(8, config.databasePoolMax - 2)),
       onBackgroundError: (error) =>
         app.log.warn({ err: { message: (error as Error).message } }, 'ingest auto-compaction failed'),
       counters: ingestCounters,

@@ -10,6 +10,7 @@ import {
   claimIngestEvents,
   claimKey,
   type DedupRecord,
+  ingestEventsBatch,
   releaseIngestClaim,
 } from './ingest-store.js';
 
@@ -38,20 +39,24 @@ export interface IngestCommitBatcherOptions {
 
 /**
  * Group commit for ingest (`GroupCommit`): requests accepted while a batch is committing go together in the next
- * one — one transaction and, for events to existing sessions, two statements for the whole batch — and each is
- * acknowledged only after that transaction committed. A session or a dedup key is never in two batches in flight
- * (nor twice in one), so batches never wait on each other's rows and each session's events keep their order.
+ * one, and each is acknowledged only after what holds it committed. A session or a dedup key is never in two
+ * batches in flight (nor twice in one), so batches never wait on each other's rows and each session's events keep
+ * their order.
  *
- * Inside a batch: lock the sessions (in id order), claim the dedup keys of every event for an active session in one
- * statement and append the claimed events in another (`appendEventsBatch`), then take the rest one by one in the
- * same transaction (new sessions, closed ones, events an append hook must see). A refusal of one request (its
- * session is closed) releases its claim and leaves the others; if the batch transaction fails, each request is
- * retried alone, so one bad request never fails its neighbours.
+ * A batch's common case — events for active sessions that no append hook must see — is ONE autocommitted statement
+ * (`ingestEventsBatch`: lock the sessions in id order, claim the dedup keys, append the claimed events): one round
+ * trip for the whole batch. The rest (new sessions, closed ones, hooked events, or everything if that statement
+ * failed) takes the general path in one transaction: lock, claim and append what it can in two statements
+ * (`appendEventsBatch`), then one by one. A refusal of one request (its session is closed) releases its claim and
+ * leaves the others; if that transaction fails, each request is retried alone, so one bad request never fails its
+ * neighbours.
  */
 export class IngestCommitBatcher {
   private readonly group: GroupCommit<IngestCommit, IngestCommitOutcome>;
   /** Batches retried request by request after their shared transaction failed. */
   private fallbacks = 0;
+  /** Batches whose common case went through the single statement. */
+  private singleStatement = 0;
 
   constructor(
     private readonly deps: {
@@ -69,10 +74,16 @@ export class IngestCommitBatcher {
     });
   }
 
-  /** Batches, requests, the largest batch, and batches retried request by request. */
+  /** Batches, requests, the largest batch, batches retried request by request, and single-statement batches. */
   get stats() {
     const { batches, items, largest } = this.group.stats;
-    return { batches, requests: items, largest, fallbacks: this.fallbacks };
+    return {
+      batches,
+      requests: items,
+      largest,
+      fallbacks: this.fallbacks,
+      singleStatement: this.singleStatement,
+    };
   }
 
   commit(commit: IngestCommit): Promise<IngestCommitOutcome> {
@@ -80,9 +91,58 @@ export class IngestCommitBatcher {
   }
 
   private async commitOrSplit(commits: IngestCommit[]): Promise<Settled<IngestCommitOutcome>[]> {
-    let outcomes: Settled<Applied>[];
+    const { database, sessions } = this.deps;
+    const outcomes: Settled<Applied>[] = new Array(commits.length);
+    // The common case first: events for active sessions that no append hook must see, in one statement.
+    let rest: number[] = [];
+    const fast: number[] = [];
+    for (const [index, c] of commits.entries()) (sessions.appendHookWants(c.event) ? rest : fast).push(index);
+    if (fast.length > 0) {
+      try {
+        const results = await ingestEventsBatch(
+          database.orm,
+          fast.map((index) => {
+            const c = commits[index]!;
+            return { claim: c.claim, event: { ...c.event, id: c.claim.sessionEventId } };
+          }),
+        );
+        for (const [i, result] of results.entries()) {
+          const index = fast[i]!;
+          if (result.kind === 'appended')
+            outcomes[index] = {
+              ok: true,
+              value: { event: result.appended.event, session: result.appended.session },
+            };
+          else if (result.kind === 'replay') outcomes[index] = { ok: true, value: { event: undefined } };
+          else rest.push(index);
+        }
+        this.singleStatement += 1;
+      } catch {
+        // The statement is atomic and wrote nothing: these requests take the general path below.
+        rest = [...rest, ...fast];
+      }
+    }
+    if (rest.length > 0) {
+      rest.sort((x, y) => x - y);
+      const others = await this.commitInTransaction(rest.map((index) => commits[index]!));
+      for (const [i, index] of rest.entries()) outcomes[index] = others[i]!;
+    }
+    return outcomes.map((outcome) => {
+      if (!outcome.ok) return outcome;
+      const { event, session } = outcome.value;
+      // The batched statement bypassed `append`: refresh the memory view and auto-compact as it would have.
+      if (session) void sessions.noteAppended(session).catch((error) => this.deps.onError?.(error));
+      return { ok: true, value: event };
+    });
+  }
+
+  /**
+   * The general path, in one transaction (new sessions, closed ones, events an append hook must see); if that
+   * transaction fails, each request is retried alone, so one bad request never fails its neighbours.
+   */
+  private async commitInTransaction(commits: IngestCommit[]): Promise<Settled<Applied>[]> {
     try {
-      outcomes = await this.deps.database.transaction((tx) => this.commitBatch(tx, commits));
+      return await this.deps.database.transaction((tx) => this.commitBatch(tx, commits));
     } catch {
       // Something failed the shared transaction (nothing of it committed): each request alone, its own outcome.
       this.fallbacks += 1;
@@ -91,19 +151,12 @@ export class IngestCommitBatcher {
           this.deps.database
             .transaction((tx) => this.commitOne(tx, c))
             .then(
-              (value) => ({ ok: true as const, value }),
+              (event) => ({ ok: true as const, value: { event } }),
               (error: unknown) => ({ ok: false as const, error }),
             ),
         ),
       );
     }
-    return outcomes.map((outcome) => {
-      if (!outcome.ok) return outcome;
-      const { event, session } = outcome.value;
-      // The batched statement bypassed `append`: refresh the memory view and auto-compact as it would have.
-      if (session) void this.deps.sessions.noteAppended(session).catch((error) => this.deps.onError?.(error));
-      return { ok: true, value: event };
-    });
   }
 
   private async commitBatch(tx: Executor, commits: IngestCommit[]): Promise<Settled<Applied>[]> {

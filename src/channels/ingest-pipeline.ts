@@ -33,6 +33,8 @@ export interface IngestPipelineDeps {
   now?: () => number;
   /** Told of failures after a request was answered (auto-compaction of a batched session). */
   onBackgroundError?: (error: unknown) => void;
+  /** Commit batches in flight at once (each one statement on its own pooled connection); default 4. */
+  commitsInFlight?: number;
 }
 
 /** What the endpoint answers: 201 when applied, 200 `deduplicated: true` on a replay. */
@@ -78,11 +80,14 @@ export class IngestPipeline {
 
   constructor(private readonly deps: IngestPipelineDeps) {
     this.now = deps.now ?? Date.now;
-    this.batcher = new IngestCommitBatcher({
-      database: deps.database,
-      sessions: deps.sessions,
-      ...(deps.onBackgroundError ? { onError: deps.onBackgroundError } : {}),
-    });
+    this.batcher = new IngestCommitBatcher(
+      {
+        database: deps.database,
+        sessions: deps.sessions,
+        ...(deps.onBackgroundError ? { onError: deps.onBackgroundError } : {}),
+      },
+      { maxInFlight: deps.commitsInFlight ?? 4, maxBatch: 64 },
+    );
   }
 
   /** Group-commit counters (batches, requests, largest batch, fallbacks). */

@@ -1,5 +1,13 @@
 import { sql } from 'drizzle-orm';
 import { type Executor, queryOne, queryRows, toIso } from '../db/database.js';
+import {
+  type AppendResult,
+  appendEventCtes,
+  BATCH_EVENT_COLUMNS,
+  batchAppendResult,
+  batchEventInput,
+  type NewEvent,
+} from '../sessions/event-store.js';
 
 /** What a dedup row remembers about the event it let through (a replay answers with it). */
 export interface DedupRecord {
@@ -153,4 +161,72 @@ export async function claimIngestEvents(
 
 export function claimKey(connectorId: string, eventId: string): string {
   return `${connectorId}\u0000${eventId}`;
+}
+
+/** One request of `ingestEventsBatch`: its dedup claim and the event to append to its session. */
+export interface IngestBatchItem {
+  claim: Omit<DedupRecord, 'createdAt'> & { sessionEventId: string };
+  event: NewEvent & { id: string };
+}
+
+/**
+ * What `ingestEventsBatch` did with one request: `appended` (claimed, with its event and session), `replay` (the
+ * session is active and (connector, eventId) was already claimed), or `elsewhere` (its session is missing or not
+ * active: nothing was written for it; the caller takes the general path).
+ */
+export type IngestBatchResult =
+  | { kind: 'appended'; appended: AppendResult }
+  | { kind: 'replay' }
+  | { kind: 'elsewhere' };
+
+/**
+ * Ingest's common case in ONE autocommitted statement: lock the batch's sessions (in id order), claim the dedup
+ * key of every request whose session is active, and append each claimed event (`appendEventCtes`) — one round
+ * trip for the whole batch instead of a transaction's five. The statement is atomic: every claim it made has its
+ * event. Each session may appear once per batch.
+ */
+export async function ingestEventsBatch(
+  executor: Executor,
+  items: IngestBatchItem[],
+): Promise<IngestBatchResult[]> {
+  if (items.length === 0) return [];
+  const input = items.map(({ claim, event }, ord) => ({
+    ...batchEventInput(ord, claim.sessionId, event),
+    dedup_connector: claim.connectorId,
+    dedup_event: claim.eventId,
+    adapter: claim.adapter,
+    channel: claim.channel,
+    external_session_id: claim.externalSessionId,
+  }));
+  const rows = await queryRows<Record<string, unknown>>(
+    executor,
+    sql`with input as (
+          select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as i(${BATCH_EVENT_COLUMNS},
+            dedup_connector text, dedup_event text, adapter text, channel text, external_session_id text)
+        ), locked as (
+          select s.id, s.status from sessions s
+          where s.id in (select session_id from input)
+          order by s.id for update
+        ), claimed as (
+          insert into ingest_dedup (connector_id, event_id, adapter, channel, session_id, external_session_id, session_event_id)
+          select i.dedup_connector, i.dedup_event, i.adapter, i.channel, i.session_id, i.external_session_id, i.event_id
+          from input i join locked l on l.id = i.session_id and l.status = 'active'
+          on conflict (connector_id, event_id) do nothing
+          returning connector_id, event_id
+        ), ${appendEventCtes(sql`input i join claimed c on c.connector_id = i.dedup_connector and c.event_id = i.dedup_event`)}
+        select a.*, i.ord as ingest_ord, l.status as ingest_session_status, c.event_id is not null as ingest_claimed
+        from input i
+          left join locked l on l.id = i.session_id
+          left join claimed c on c.connector_id = i.dedup_connector and c.event_id = i.dedup_event
+          left join appended a on a.input_ord = i.ord
+          cross join notified
+        order by i.ord`,
+  );
+  return rows.map((row) => {
+    if (row.ingest_session_status !== 'active') return { kind: 'elsewhere' };
+    if (row.ingest_claimed !== true) return { kind: 'replay' };
+    if (row.id === null || row.id === undefined)
+      throw new Error('ingestEventsBatch: a claimed event was not appended to its locked, active session');
+    return { kind: 'appended', appended: batchAppendResult(row, input[Number(row.ingest_ord)]!) };
+  });
 }

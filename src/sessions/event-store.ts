@@ -197,18 +197,24 @@ export async function appendEvent(
   return { event: eventFromRow(eventRow!), session };
 }
 
-/**
- * Appends one event to each of many sessions in ONE statement: the session rows' seq and roll-up columns, the
- * event rows, their counters and the NOTIFYs — what `appendEvent` does, for a batch. The caller's transaction
- * already holds every session row (`lockSessionsForAppend`), each active and each at most once in the batch; a
- * session that was not appended fails the whole statement's caller (nothing may be acknowledged without its event).
- */
-export async function appendEventsBatch(
-  tx: Executor,
-  items: { sessionId: string; event: NewEvent & { id: string } }[],
-): Promise<AppendResult[]> {
-  if (items.length === 0) return [];
-  const input = items.map(({ sessionId, event }, ord) => ({
+/** One batch-append input row: the event, its session and its write facts (`batchEventInput`). */
+export interface BatchEventInput extends ReturnType<typeof factColumns> {
+  ord: number;
+  session_id: string;
+  event_id: string;
+  from_role: string;
+  to_role: string | null;
+  type: string;
+  payload: unknown;
+  connector_id: string | null;
+}
+
+export function batchEventInput(
+  ord: number,
+  sessionId: string,
+  event: NewEvent & { id: string },
+): BatchEventInput {
+  return {
     ord,
     session_id: sessionId,
     event_id: event.id,
@@ -218,14 +224,21 @@ export async function appendEventsBatch(
     payload: event.payload === undefined ? {} : event.payload,
     connector_id: event.connectorId ?? null,
     ...factColumns(eventWriteFacts(event)),
-  }));
-  const rows = await queryRows<Record<string, unknown>>(
-    tx,
-    sql`with input as (
-          select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as i(
-            ord int, session_id text, event_id text, from_role text, to_role text, type text, payload jsonb,
-            connector_id text, ${FACT_COLUMNS})
-        ), appended as (
+  };
+}
+
+/** The `jsonb_to_recordset` column list of `BatchEventInput`. */
+export const BATCH_EVENT_COLUMNS = sql`ord int, session_id text, event_id text, from_role text, to_role text, type text,
+            payload jsonb, connector_id text, ${FACT_COLUMNS}`;
+
+/**
+ * The CTEs `appended`, `events`, `counted` and `notified` of a batch append: one event per row of `source` (a FROM
+ * item whose alias `i` has the `BATCH_EVENT_COLUMNS`; the statement's recordset CTE is named `input`) to its active
+ * session — the row-locked seq, the roll-up columns, the event row, its counters and its NOTIFY, as `appendEvent`.
+ * `appended` returns the session rows with `input_ord`.
+ */
+export function appendEventCtes(source: SQL): SQL {
+  return sql`appended as (
           update sessions s set
             last_seq = s.last_seq + 1,
             event_count = s.event_count + 1,
@@ -233,7 +246,7 @@ export async function appendEventsBatch(
             last_event_at = clock_timestamp(),
             last_event_type = i.type,
             ${rollupIncrements}
-          from input i
+          from ${source}
           where s.id = i.session_id and s.status = 'active'
           returning s.*, i.ord as input_ord
         ), events as (
@@ -250,27 +263,48 @@ export async function appendEventsBatch(
         ), notified as (
           select count(pg_notify(${SESSION_EVENTS_CHANNEL}, json_build_object('sessionId', a.id, 'seq', a.last_seq)::text)) as n
           from appended a
-        )
+        )`;
+}
+
+/** The appended event and session of a batch-append row (`appended`'s session columns) for its input. */
+export function batchAppendResult(row: Record<string, unknown>, sent: BatchEventInput): AppendResult {
+  const session = sessionFromRow(row);
+  const event = eventFromRow({
+    id: sent.event_id,
+    session_id: session.id,
+    seq: session.lastSeq,
+    from_role: sent.from_role,
+    to_role: sent.to_role,
+    type: sent.type,
+    payload: sent.payload,
+    connector_id: sent.connector_id,
+    created_at: row.updated_at,
+  });
+  return { event, session };
+}
+
+/**
+ * Appends one event to each of many sessions in ONE statement: the session rows' seq and roll-up columns, the
+ * event rows, their counters and the NOTIFYs — what `appendEvent` does, for a batch. The caller's transaction
+ * already holds every session row (`lockSessionsForAppend`), each active and each at most once in the batch; a
+ * session that was not appended fails the whole statement's caller (nothing may be acknowledged without its event).
+ */
+export async function appendEventsBatch(
+  tx: Executor,
+  items: { sessionId: string; event: NewEvent & { id: string } }[],
+): Promise<AppendResult[]> {
+  if (items.length === 0) return [];
+  const input = items.map(({ sessionId, event }, ord) => batchEventInput(ord, sessionId, event));
+  const rows = await queryRows<Record<string, unknown>>(
+    tx,
+    sql`with input as (
+          select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as i(${BATCH_EVENT_COLUMNS})
+        ), ${appendEventCtes(sql`input i`)}
         select a.* from appended a, notified order by a.input_ord`,
   );
   if (rows.length !== items.length)
     throw new Error(`appendEventsBatch: ${items.length - rows.length} session(s) were not active and locked`);
-  return rows.map((row) => {
-    const sent = input[Number(row.input_ord)]!;
-    const session = sessionFromRow(row);
-    const event = eventFromRow({
-      id: sent.event_id,
-      session_id: session.id,
-      seq: session.lastSeq,
-      from_role: sent.from_role,
-      to_role: sent.to_role,
-      type: sent.type,
-      payload: sent.payload,
-      connector_id: sent.connector_id,
-      created_at: row.updated_at,
-    });
-    return { event, session };
-  });
+  return rows.map((row) => batchAppendResult(row, input[Number(row.input_ord)]!));
 }
 
 export interface CompactionOutcome {

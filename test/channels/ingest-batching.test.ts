@@ -70,6 +70,8 @@ describe('ingest group commit', () => {
     // They really were committed together.
     expect(t.gateway.ingest.commitStats.largest).toBeGreaterThan(1);
     expect(t.gateway.ingest.commitStats.fallbacks).toBe(0);
+    // The events for existing, active sessions went through the one-statement path.
+    expect(t.gateway.ingest.commitStats.singleStatement).toBeGreaterThan(0);
 
     const of = (kind: string) => results.filter((r) => r.kind === kind);
     expect(of('new').map((r) => r.res.status)).toEqual(Array(30).fill(201));
