@@ -231,7 +231,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const localRuns = new LocalRuns({
       limit: config.workerConcurrency,
       leaseSeconds: config.runLeaseSeconds,
-      execute: (runId, claimed) => cycle.runLocal(runId, claimed),
+      execute: (runId, claimed, early) => cycle.runLocal(runId, claimed, early),
+      begin: (ctx) => cycle.beginFirstStep(ctx),
       jobs,
       onError: (runId, error) =>
         app.log.warn(

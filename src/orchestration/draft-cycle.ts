@@ -63,9 +63,22 @@ export class DraftCycle {
   constructor(private readonly deps: DraftCycleDeps) {}
 
   /** The process that started the run executes it now (claimed by its start, or claimed here). */
-  async runLocal(runId: string, claimedAtStart?: ClaimedRun): Promise<void> {
+  async runLocal(runId: string, claimedAtStart?: ClaimedRun, early?: EarlyStep): Promise<void> {
     const claimed = claimedAtStart ?? (await claimRun(this.deps.database.orm, runId, null));
-    if (claimed) await this.execute(claimed);
+    if (claimed) await this.execute(claimed, early);
+  }
+
+  /**
+   * Starts the first role's call for a run about to be started from `ctx` (the draft as read before the start
+   * commits), so the call overlaps that commit. The run uses it only if its prompt is exactly the one the committed
+   * start leads to; otherwise (the draft changed in between, the start failed) the answer is dropped.
+   */
+  beginFirstStep(ctx: PromptContext): EarlyStep {
+    const step = cycleSteps[0];
+    const prompt = step.prompt(ctx);
+    const call = this.deps.runtime.runRole({ role: step.role, prompt });
+    call.catch(() => undefined);
+    return { prompt, call };
   }
 
   /**
@@ -84,7 +97,7 @@ export class DraftCycle {
     if (remaining !== null) await this.deps.requeue(runId, Math.max(1, Math.ceil(remaining)));
   }
 
-  private async execute(claimed: ClaimedRun): Promise<void> {
+  private async execute(claimed: ClaimedRun, early?: EarlyStep): Promise<void> {
     const { run } = claimed;
     // Progress is the lease: a long provider call must not look like a dead executor.
     const heartbeat = setInterval(
@@ -93,13 +106,13 @@ export class DraftCycle {
     );
     heartbeat.unref();
     try {
-      await this.executeSteps(claimed);
+      await this.executeSteps(claimed, early);
     } finally {
       clearInterval(heartbeat);
     }
   }
 
-  private async executeSteps({ run, draft, steps }: ClaimedRun): Promise<void> {
+  private async executeSteps({ run, draft, steps }: ClaimedRun, early?: EarlyStep): Promise<void> {
     if (!draft) {
       await this.fail(run, null, 'draft no longer exists');
       return;
@@ -121,7 +134,10 @@ export class DraftCycle {
       let record = done.get(index);
       if (!record) {
         const prompt = step.prompt(ctx);
-        const call = this.deps.runtime.runRole({ role: step.role, prompt });
+        const call =
+          index === 0 && early?.prompt === prompt
+            ? early.call
+            : this.deps.runtime.runRole({ role: step.role, prompt });
         // Awaited below unless dropped; never an unhandled rejection while the previous commit is awaited.
         call.catch(() => undefined);
         if (committing) {
@@ -419,6 +435,12 @@ export class DraftCycle {
       if (!(isAppError(error) && error.code === 'AGENT_GATEWAY_SESSION_CLOSED')) throw error;
     }
   }
+}
+
+/** The first role's call, begun before the run's start committed (`DraftCycle.beginFirstStep`). */
+export interface EarlyStep {
+  prompt: string;
+  call: ReturnType<RoleRunner['runRole']>;
 }
 
 /** How a commit of a step left the run: see `DraftCycle.commitStep`. */

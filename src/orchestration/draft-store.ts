@@ -65,6 +65,18 @@ export async function createDraft(
   return draftFromRow(row!);
 }
 
+/** Several drafts in one query, by id (missing ids are absent from the map). */
+export async function getDrafts(executor: Executor, ids: string[]): Promise<Map<string, Draft>> {
+  const rows = await queryRows<Row>(
+    executor,
+    sql`select * from drafts where id in (${sql.join(
+      ids.map((id) => sql`${id}::uuid`),
+      sql`, `,
+    )})`,
+  );
+  return new Map(rows.map((row) => [String(row.id), draftFromRow(row)]));
+}
+
 export async function getDraft(executor: Executor, id: string): Promise<Draft | undefined> {
   const row = await queryOne<Row>(executor, sql`select * from drafts where id = ${id}`);
   return row ? draftFromRow(row) : undefined;

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/database.js';
+import { GroupCommit } from '../db/group-commit.js';
 import { AppError } from '../errors/app-error.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { SessionEventBus } from '../sessions/session-event-bus.js';
 import { sessionIdFor } from '../sessions/session-rules.js';
 import type { SessionService } from '../sessions/session-service.js';
-import { DRAFT_CYCLE_QUEUE, draftNotFound } from './draft-cycle.js';
-import { getDraft } from './draft-store.js';
+import { DRAFT_CYCLE_QUEUE, draftNotFound, type EarlyStep } from './draft-cycle.js';
+import { type Draft, getDraft, getDrafts } from './draft-store.js';
+import type { PromptContext } from './prompts/prompt-context.js';
 import { RunStartBatcher } from './run-start-batcher.js';
 import { type ClaimedRun, getRun, insertRun, listSteps, runCommitEvent } from './run-store.js';
 
@@ -46,8 +48,13 @@ export class LocalRuns {
     private readonly options: {
       limit: number;
       leaseSeconds: number;
-      /** Executes a run; `claimed` when the start already claimed it for this process. */
-      execute(runId: string, claimed?: ClaimedRun): Promise<void>;
+      /**
+       * Executes a run; `claimed` when the start already claimed it for this process, `early` when its first
+       * role's call was begun before the start committed.
+       */
+      execute(runId: string, claimed?: ClaimedRun, early?: EarlyStep): Promise<void>;
+      /** Begins a run's first role call from the draft as read before the start (`DraftCycle.beginFirstStep`). */
+      begin(ctx: PromptContext): EarlyStep;
       jobs: JobQueue;
       onError(runId: string, error: unknown): void;
     },
@@ -67,10 +74,14 @@ export class LocalRuns {
     this.active -= 1;
   }
 
+  begin(ctx: PromptContext): EarlyStep {
+    return this.options.begin(ctx);
+  }
+
   /** Runs a reserved run; its backstop job is deleted once it ends (a failure leaves the job to resume it). */
-  launch(runId: string, jobId: string | null, claimed?: ClaimedRun): void {
+  launch(runId: string, jobId: string | null, claimed?: ClaimedRun, early?: EarlyStep): void {
     void this.options
-      .execute(runId, claimed)
+      .execute(runId, claimed, early)
       .then(
         () => {
           if (jobId) this.options.jobs.deleteSoon(DRAFT_CYCLE_QUEUE, jobId);
@@ -88,9 +99,19 @@ export class LocalRuns {
  */
 export class Orchestrator {
   private readonly starts: RunStartBatcher;
+  /** Drafts read for starts in flight: one query for all the ids asked in the same turn of the event loop. */
+  private readonly drafts: GroupCommit<string, Draft | null>;
 
   constructor(private readonly deps: OrchestratorDeps) {
     this.starts = new RunStartBatcher({ database: deps.database, jobs: deps.jobs });
+    this.drafts = new GroupCommit({
+      maxInFlight: 4,
+      maxBatch: 250,
+      commit: async (ids) => {
+        const found = await getDrafts(deps.database.orm, [...new Set(ids)]);
+        return ids.map((id) => ({ ok: true as const, value: found.get(id) ?? null }));
+      },
+    });
   }
 
   async start(input: OrchestrateInput) {
@@ -108,14 +129,26 @@ export class Orchestrator {
     // A cycle in a session of its own (no externalSessionId) starts in one statement; a reused session, or an
     // append hook that must see the start event, takes the general path.
     const fresh = !input.externalSessionId && !sessions.appendHookWants(started);
-    const draft = fresh ? undefined : await getDraft(database.orm, input.draftId);
-    if (!fresh && !draft) throw draftNotFound(input.draftId);
+    const draftRead = fresh ? undefined : await getDraft(database.orm, input.draftId);
+    if (!fresh && !draftRead) throw draftNotFound(input.draftId);
     const local = this.deps.local?.tryReserve() ? this.deps.local : undefined;
     let jobId: string | null = null;
     let claimed: ClaimedRun | undefined;
+    let early: EarlyStep | undefined;
     let sessionId: string;
     try {
-      if (!draft) {
+      // A run this process executes begins its first role's call now, from the draft as read, while its start
+      // commits (the run uses that answer only if the committed start leads to the same prompt).
+      const draft = draftRead ?? (local ? await this.drafts.submit(input.draftId) : undefined);
+      if (local && !draft) throw draftNotFound(input.draftId);
+      if (local && draft)
+        early = local.begin({
+          title: draft.title,
+          body: draft.body,
+          context: draft.context,
+          promptSeed: input.promptSeed ?? null,
+        });
+      if (fresh) {
         // A fresh session: group-committed with the other starts in flight (one statement + one job insert).
         sessionId = sessionIdFor(input.channel, null);
         const outcome = await this.starts.start({
@@ -139,6 +172,7 @@ export class Orchestrator {
         jobId = outcome.jobId;
         claimed = outcome.claimed;
       } else {
+        const draft = draftRead!;
         sessionId = await database.transaction(async (tx) => {
           const { session } = await sessions.create(
             {
@@ -192,7 +226,7 @@ export class Orchestrator {
       throw error;
     }
     this.deps.onStarted?.();
-    local?.launch(runId, jobId, claimed);
+    local?.launch(runId, jobId, claimed, early);
     if (input.async) return { kind: 'accepted' as const, sessionId, runId, status: 'queued' };
     const finished = await this.deps.bus.waitFor(
       sessionId,

@@ -19,7 +19,7 @@ export interface RunCommitBatcherOptions {
 export class RunCommitBatcher {
   private readonly group: GroupCommit<RunCommit, RunCommitOutcome>;
 
-  constructor(database: Database, options: RunCommitBatcherOptions = { maxInFlight: 4, maxBatch: 250 }) {
+  constructor(database: Database, options: RunCommitBatcherOptions = { maxInFlight: 4, maxBatch: 50 }) {
     this.group = new GroupCommit({
       ...options,
       keys: (commit) => [commit.sessionId],

@@ -33,7 +33,7 @@ export class RunStartBatcher {
 
   constructor(
     private readonly deps: { database: Database; jobs: JobQueue },
-    options: { maxInFlight: number; maxBatch: number } = { maxInFlight: 4, maxBatch: 250 },
+    options: { maxInFlight: number; maxBatch: number } = { maxInFlight: 4, maxBatch: 50 },
   ) {
     this.group = new GroupCommit({ ...options, commit: (starts) => this.commitOrSplit(starts) });
   }

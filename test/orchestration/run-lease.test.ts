@@ -160,3 +160,78 @@ describe('executors racing one run', () => {
     expect(await listSteps(t.gateway.database.orm, runId)).toEqual([]);
   });
 });
+
+describe('a first step begun before the start committed', () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway();
+  });
+  afterAll(async () => t?.close());
+
+  it('is used when the committed start leads to the same prompt, and dropped (the role asked again) when not', async () => {
+    const { gateway } = t;
+    const calls: string[] = [];
+    const runtime: RoleRunner = {
+      runRole: (request) => {
+        calls.push(request.role);
+        return gateway.runtime.runRole(request);
+      },
+    };
+    const cycle = new DraftCycle({
+      database: gateway.database,
+      sessions: gateway.sessions,
+      runtime,
+      commits: new RunCommitBatcher(gateway.database),
+      leaseSeconds: LEASE,
+      requeue: async () => undefined,
+    });
+    const draft = (
+      await adminRequest(t, 'POST', '/api/admin/drafts', { title: 'early', body: 'the body as committed' })
+    ).json().draft;
+    const run = async (early: ReturnType<DraftCycle['beginFirstStep']>) => {
+      const sessionId = (
+        await adminRequest(t, 'POST', '/api/admin/agent-gateway/sessions', {
+          channel: 'early',
+          externalSessionId: randomUUID(),
+        })
+      ).json().session.id;
+      const runId = randomUUID();
+      await insertRun(gateway.database.orm, {
+        id: runId,
+        sessionId,
+        draftId: draft.id,
+        channel: 'early',
+        externalSessionId: null,
+        promptSeed: null,
+        metadata: {},
+      });
+      calls.length = 0;
+      await cycle.runLocal(runId, undefined, early);
+      const steps = await listSteps(gateway.database.orm, runId);
+      return { steps, calls: [...calls] };
+    };
+
+    // Read as committed: the early call is the critic step.
+    const same = cycle.beginFirstStep({
+      title: 'early',
+      body: 'the body as committed',
+      context: null,
+      promptSeed: null,
+    });
+    const used = await run(same);
+    expect(used.calls).toEqual(['maker', 'judge']);
+    expect(used.steps[0]!.prompt).toBe(same.prompt);
+
+    // Read before a change that the start then committed: that answer is dropped, the critic is asked again.
+    const stale = cycle.beginFirstStep({
+      title: 'early',
+      body: 'an older body',
+      context: null,
+      promptSeed: null,
+    });
+    const redone = await run(stale);
+    expect(redone.calls).toEqual(['critic', 'maker', 'judge']);
+    expect(redone.steps[0]!.prompt).not.toBe(stale.prompt);
+    expect(redone.steps[0]!.prompt).toContain('the body as committed');
+  });
+});
