@@ -8,6 +8,7 @@ import type { SessionService } from '../sessions/session-service.js';
 import { createDiscordMessage } from './discord/discord-client.js';
 import { findDelivery, lockDelivery, recordDelivery } from './outbox-store.js';
 import type { DeliveryOutcome } from './platform-http.js';
+import { type ReplyPlacement, replyPlacement } from './reply-placement.js';
 import { postSlackMessage } from './slack/slack-client.js';
 import { sendTelegramMessage } from './telegram/telegram-client.js';
 
@@ -84,7 +85,18 @@ export class ReplyOutbox {
     } else if (!target) {
       outcome = { ok: false, retryable: false, status: null, error: 'the session has no platform chat id' };
     } else {
-      outcome = await this.send(connector, target, text);
+      // The message answered (`inReplyToSeq`, live or archived) decides the thread, topic or quote.
+      const inReplyTo = (reply.payload as { inReplyToSeq?: unknown } | null)?.inReplyToSeq;
+      const trigger =
+        typeof inReplyTo === 'number' && Number.isSafeInteger(inReplyTo) && inReplyTo > 0
+          ? await getEvent(database.orm, job.sessionId, inReplyTo)
+          : undefined;
+      outcome = await this.send(
+        connector,
+        target,
+        text,
+        replyPlacement(connector.platform, trigger?.payload),
+      );
     }
     if (!outcome.ok && outcome.retryable && job.attempt < this.deps.maxAttempts) {
       const waitSec = Math.min(300, Math.max(1, Math.ceil(outcome.retryAfterSec ?? 2 ** job.attempt)));
@@ -107,13 +119,18 @@ export class ReplyOutbox {
     await this.record(job, session.connectorId, connector, outcome);
   }
 
-  private send(connector: ChannelConnector, target: string, text: string): Promise<DeliveryOutcome> {
+  private send(
+    connector: ChannelConnector,
+    target: string,
+    text: string,
+    placement: ReplyPlacement,
+  ): Promise<DeliveryOutcome> {
     const timeoutMs = this.deps.timeoutMs ?? 10_000;
     switch (connector.platform) {
       case 'telegram':
-        return sendTelegramMessage(connector, target, text, timeoutMs);
+        return sendTelegramMessage(connector, target, text, timeoutMs, placement);
       case 'slack':
-        return postSlackMessage(connector, target, text, timeoutMs);
+        return postSlackMessage(connector, target, text, timeoutMs, placement);
       case 'discord':
         return createDiscordMessage(connector, target, text, timeoutMs);
     }

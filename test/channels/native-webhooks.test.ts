@@ -157,7 +157,13 @@ describe('native platform webhooks and replies back to the channel', () => {
     expect(events.map((e) => e.type)).toEqual(['observer_message', 'agent_reply', 'reply_delivered']);
     expect(events[0]!.payload.text).toBe("what's the plan? <b>&");
     const call = fake.calls.find((c) => c.path === '/bot123456:test-bot-token/sendMessage');
-    expect(call?.body).toMatchObject({ chat_id: -100555, text: events[1]!.payload.text });
+    // A supergroup: the reply quotes the message it answers.
+    expect(call?.body).toMatchObject({
+      chat_id: -100555,
+      text: events[1]!.payload.text,
+      reply_parameters: { message_id: 5, allow_sending_without_reply: true },
+    });
+    expect(call?.body).not.toHaveProperty('message_thread_id');
     expect(events[2]!.payload).toMatchObject({
       replySeq: 2,
       platform: 'telegram',
@@ -258,6 +264,50 @@ describe('native platform webhooks and replies back to the channel', () => {
     const call = fake.calls.find((c) => c.path === '/chat.postMessage');
     expect(call?.headers.authorization).toBe('Bearer xoxb-test-token');
     expect(call?.body).toMatchObject({ channel: 'C0SLACK1', text: events[1]!.payload.text });
+    expect(call?.body).not.toHaveProperty('thread_ts');
+
+    // A message in a thread is answered in that thread.
+    const threaded = await slack({
+      ...envelope,
+      event_id: 'Ev-threaded',
+      event: {
+        ...envelope.event,
+        text: 'and in the thread?',
+        ts: '1700000005.000300',
+        thread_ts: envelope.event.ts,
+      },
+    });
+    expect(threaded.json()).toMatchObject({ applied: true, sessionId: first.json().sessionId });
+    const inThread = await eventually(
+      async () => fake.calls.find((c) => c.path === '/chat.postMessage' && c.body.thread_ts !== undefined),
+      40_000,
+    );
+    expect(inThread.body).toMatchObject({ channel: 'C0SLACK1', thread_ts: '1700000000.000100' });
+  });
+
+  it('telegram forum topic: the reply stays in the topic and quotes the message', async () => {
+    const res = await telegram(
+      'tg',
+      {
+        update_id: 700010,
+        message: {
+          message_id: 77,
+          message_thread_id: 12,
+          is_topic_message: true,
+          chat: { id: -100777, type: 'supergroup', is_forum: true },
+          from: { id: 2 },
+          text: 'question in a topic',
+        },
+      },
+      TELEGRAM_SECRET,
+    );
+    expect(res.json()).toMatchObject({ applied: true });
+    await deliveredTimeline(t, res.json().sessionId);
+    const call = fake.calls.find((c) => c.path.endsWith('/sendMessage') && c.body.chat_id === -100777);
+    expect(call?.body).toMatchObject({
+      message_thread_id: 12,
+      reply_parameters: { message_id: 77, allow_sending_without_reply: true },
+    });
   });
 
   it('discord: Ed25519 checked (401 otherwise), PING → PONG, a command is answered with a channel message', async () => {

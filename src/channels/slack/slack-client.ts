@@ -1,16 +1,25 @@
 import type { ChannelConnector } from '../../config/ingest-settings.js';
 import { type DeliveryOutcome, httpFailure, postJson, retryAfterHeader, truncate } from '../platform-http.js';
+import type { ReplyPlacement } from '../reply-placement.js';
 
-/** Slack Web API `chat.postMessage`; rate limits are HTTP 429 with `Retry-After`, other errors `ok: false`. */
+/**
+ * Slack Web API `chat.postMessage`; rate limits are HTTP 429 with `Retry-After`, other errors `ok: false`. A reply to
+ * a message in a thread goes into that thread.
+ */
 export async function postSlackMessage(
   connector: ChannelConnector,
   channel: string,
   text: string,
   timeoutMs: number,
+  placement: ReplyPlacement = {},
 ): Promise<DeliveryOutcome> {
   const response = await postJson(
     `${connector.apiBaseUrl}/chat.postMessage`,
-    { channel, text: truncate(text, 4000) },
+    {
+      channel,
+      text: truncate(text, 4000),
+      ...(placement.slackThreadTs !== undefined ? { thread_ts: placement.slackThreadTs } : {}),
+    },
     { authorization: `Bearer ${connector.botToken}` },
     timeoutMs,
   );
