@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/db/database.js';
-import { DraftCycle } from '../../src/orchestration/draft-cycle.js';
+import { DraftCycle, type DraftCycleDeps } from '../../src/orchestration/draft-cycle.js';
 import type { RoleRunner } from '../../src/orchestration/role-runner.js';
 import { RunCommitBatcher } from '../../src/orchestration/run-commit-batcher.js';
 import { getRun, insertRun, listSteps } from '../../src/orchestration/run-store.js';
@@ -10,42 +10,51 @@ import { adminRequest, startTestGateway, type TestGateway } from '../helpers/tes
 
 const LEASE = 30;
 
-describe('a run held by another executor', () => {
-  let t: TestGateway;
-  beforeAll(async () => {
-    t = await startTestGateway();
-  });
-  afterAll(async () => t?.close());
+let t: TestGateway;
+beforeAll(async () => {
+  t = await startTestGateway();
+});
+afterAll(async () => t?.close());
 
+/** A queued run of a new draft (`body`) in a new session of `channel`. */
+async function newRun(channel: string, body = 'b'): Promise<{ runId: string; sessionId: string }> {
+  const draft = (await adminRequest(t, 'POST', '/api/admin/drafts', { title: channel, body })).json().draft;
+  const externalSessionId = randomUUID();
+  const sessionId = (
+    await adminRequest(t, 'POST', '/api/admin/agent-gateway/sessions', { channel, externalSessionId })
+  ).json().session.id;
+  const runId = randomUUID();
+  await insertRun(t.gateway.database.orm, {
+    id: runId,
+    sessionId,
+    draftId: draft.id,
+    channel,
+    externalSessionId,
+    promptSeed: null,
+    metadata: {},
+  });
+  return { runId, sessionId };
+}
+
+/** An executor of its own (its own commit batcher) on the test gateway's database and runtime. */
+function executor(overrides: Partial<DraftCycleDeps> = {}): DraftCycle {
+  return new DraftCycle({
+    database: t.gateway.database,
+    sessions: t.gateway.sessions,
+    runtime: t.gateway.runtime,
+    commits: new RunCommitBatcher(t.gateway.database),
+    leaseSeconds: LEASE,
+    requeue: async () => undefined,
+    ...overrides,
+  });
+}
+
+describe('a run held by another executor', () => {
   it('is looked at again when that executor’s lease lapses (not a whole lease later), then taken over', async () => {
     const { gateway } = t;
     const requeued: number[] = [];
-    const cycle = new DraftCycle({
-      database: gateway.database,
-      sessions: gateway.sessions,
-      runtime: gateway.runtime,
-      commits: new RunCommitBatcher(gateway.database),
-      leaseSeconds: LEASE,
-      requeue: async (_runId, delaySeconds) => void requeued.push(delaySeconds),
-    });
-    const draft = (await adminRequest(t, 'POST', '/api/admin/drafts', { title: 'lease', body: 'b' })).json()
-      .draft;
-    const sessionId = (
-      await adminRequest(t, 'POST', '/api/admin/agent-gateway/sessions', {
-        channel: 'lease',
-        externalSessionId: 'x',
-      })
-    ).json().session.id;
-    const runId = randomUUID();
-    await insertRun(gateway.database.orm, {
-      id: runId,
-      sessionId,
-      draftId: draft.id,
-      channel: 'lease',
-      externalSessionId: 'x',
-      promptSeed: null,
-      metadata: {},
-    });
+    const cycle = executor({ requeue: async (_runId, delaySeconds) => void requeued.push(delaySeconds) });
+    const { runId } = await newRun('lease');
     // Another executor holds it and last showed progress 20 s ago: its lease lapses in ~10 s.
     const age = (seconds: number) =>
       gateway.database.orm.execute(
@@ -67,43 +76,8 @@ describe('a run held by another executor', () => {
 });
 
 describe('executors racing one run', () => {
-  let t: TestGateway;
-  beforeAll(async () => {
-    t = await startTestGateway();
-  });
-  afterAll(async () => t?.close());
-
-  async function newRun(channel: string): Promise<{ runId: string; sessionId: string }> {
-    const { gateway } = t;
-    const draft = (await adminRequest(t, 'POST', '/api/admin/drafts', { title: channel, body: 'b' })).json()
-      .draft;
-    const sessionId = (
-      await adminRequest(t, 'POST', '/api/admin/agent-gateway/sessions', { channel, externalSessionId: 'x' })
-    ).json().session.id;
-    const runId = randomUUID();
-    await insertRun(gateway.database.orm, {
-      id: runId,
-      sessionId,
-      draftId: draft.id,
-      channel,
-      externalSessionId: 'x',
-      promptSeed: null,
-      metadata: {},
-    });
-    return { runId, sessionId };
-  }
-
-  function executor(finished: string[], runtime: RoleRunner = t.gateway.runtime): DraftCycle {
-    return new DraftCycle({
-      database: t.gateway.database,
-      sessions: t.gateway.sessions,
-      runtime,
-      commits: new RunCommitBatcher(t.gateway.database),
-      leaseSeconds: LEASE,
-      requeue: async () => undefined,
-      onFinished: (_run, status) => void finished.push(status),
-    });
-  }
+  const finishing = (finished: string[], runtime?: RoleRunner) =>
+    executor({ onFinished: (_run, status) => void finished.push(status), ...(runtime ? { runtime } : {}) });
 
   async function timeline(sessionId: string) {
     return queryRows<{ seq: number; type: string }>(
@@ -115,7 +89,7 @@ describe('executors racing one run', () => {
   it('two executors on one run: each step is committed once, the one behind takes up the other’s steps, one end', async () => {
     const { runId, sessionId } = await newRun('race');
     const finished: string[] = [];
-    const [a, b] = [executor(finished), executor(finished)];
+    const [a, b] = [finishing(finished), finishing(finished)];
     await Promise.all([a.runLocal(runId), b.runLocal(runId)]);
     expect((await getRun(t.gateway.database.orm, runId))?.status).toBe('completed');
     expect(finished).toEqual(['completed']);
@@ -150,7 +124,7 @@ describe('executors racing one run', () => {
         return result;
       },
     };
-    await executor(finished, runtime).runLocal(runId);
+    await finishing(finished, runtime).runLocal(runId);
     const run = await getRun(t.gateway.database.orm, runId);
     expect(run).toMatchObject({ status: 'failed', error: 'session was closed during the run' });
     expect(finished).toEqual(['failed']);
@@ -162,52 +136,20 @@ describe('executors racing one run', () => {
 });
 
 describe('a first step begun before the start committed', () => {
-  let t: TestGateway;
-  beforeAll(async () => {
-    t = await startTestGateway();
-  });
-  afterAll(async () => t?.close());
-
   it('is used when the committed start leads to the same prompt, and dropped (the role asked again) when not', async () => {
-    const { gateway } = t;
     const calls: string[] = [];
     const runtime: RoleRunner = {
       runRole: (request) => {
         calls.push(request.role);
-        return gateway.runtime.runRole(request);
+        return t.gateway.runtime.runRole(request);
       },
     };
-    const cycle = new DraftCycle({
-      database: gateway.database,
-      sessions: gateway.sessions,
-      runtime,
-      commits: new RunCommitBatcher(gateway.database),
-      leaseSeconds: LEASE,
-      requeue: async () => undefined,
-    });
-    const draft = (
-      await adminRequest(t, 'POST', '/api/admin/drafts', { title: 'early', body: 'the body as committed' })
-    ).json().draft;
+    const cycle = executor({ runtime });
     const run = async (early: ReturnType<DraftCycle['beginFirstStep']>) => {
-      const sessionId = (
-        await adminRequest(t, 'POST', '/api/admin/agent-gateway/sessions', {
-          channel: 'early',
-          externalSessionId: randomUUID(),
-        })
-      ).json().session.id;
-      const runId = randomUUID();
-      await insertRun(gateway.database.orm, {
-        id: runId,
-        sessionId,
-        draftId: draft.id,
-        channel: 'early',
-        externalSessionId: null,
-        promptSeed: null,
-        metadata: {},
-      });
+      const { runId } = await newRun('early', 'the body as committed');
       calls.length = 0;
       await cycle.runLocal(runId, undefined, early);
-      const steps = await listSteps(gateway.database.orm, runId);
+      const steps = await listSteps(t.gateway.database.orm, runId);
       return { steps, calls: [...calls] };
     };
 
