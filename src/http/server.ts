@@ -67,6 +67,8 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       ...(options.logStream ? { stream: options.logStream } : {}),
     } as never,
     bodyLimit: options.bodyLimitBytes,
+    // One access line per request (below) instead of Fastify's two: half the log work on every request.
+    disableRequestLogging: true,
     genReqId: (req) => {
       const header = req.headers['x-request-id'];
       return typeof header === 'string' && requestIdPattern.test(header) ? header : randomUUID();
@@ -91,6 +93,18 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
+  // The access log: one line when the response is sent (the request id is in the logger's bindings).
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info(
+      {
+        req: { method: request.method, url: request.url },
+        res: { statusCode: reply.statusCode },
+        responseTime: reply.elapsedTime,
+      },
+      'request completed',
+    );
+    done();
+  });
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
       if (method !== 'HEAD') options.routes?.push({ method, url: route.url, scope: route.config?.scope });

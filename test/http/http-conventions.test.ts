@@ -48,6 +48,23 @@ describe('HTTP conventions', () => {
     expect(shown.json().session.metadata.x).toBe('😀');
   });
 
+  it('logs one access line per request, with its request id, method, url, status and time', async () => {
+    const res = await t.gateway.app.inject({
+      method: 'GET',
+      url: `${S}?limit=1`,
+      headers: { 'x-admin-token': TEST_TOKENS.admin, 'x-request-id': 'access-log-1' },
+    });
+    expect(res.statusCode).toBe(200);
+    const lines = t.logs.map((line) => JSON.parse(line)).filter((line) => line.reqId === 'access-log-1');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      msg: 'request completed',
+      req: { method: 'GET', url: `${S}?limit=1` },
+      res: { statusCode: 200 },
+      responseTime: expect.any(Number),
+    });
+  });
+
   it('wrong content type → 415, oversized body → 413, never 500', async () => {
     const plain = await send('channel=web', 'text/plain');
     expect(plain.statusCode).toBe(415);
