@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { type Executor, queryOne, queryRows, toIso } from '../db/database.js';
+import { type Executor, jsonColumn, queryOne, queryRows, toIso } from '../db/database.js';
 import {
   type AppendResult,
   appendEventCtes,
@@ -214,7 +214,8 @@ export async function ingestEventsBatch(
           on conflict (connector_id, event_id) do nothing
           returning connector_id, event_id
         ), ${appendEventCtes(sql`input i join claimed c on c.connector_id = i.dedup_connector and c.event_id = i.dedup_event`)}
-        select a.*, i.ord as ingest_ord, l.status as ingest_session_status, c.event_id is not null as ingest_claimed
+        select to_jsonb(a) - 'input_ord' as session_row, i.ord as ingest_ord, l.status as ingest_session_status,
+          c.event_id is not null as ingest_claimed
         from input i
           left join locked l on l.id = i.session_id
           left join claimed c on c.connector_id = i.dedup_connector and c.event_id = i.dedup_event
@@ -225,8 +226,9 @@ export async function ingestEventsBatch(
   return rows.map((row) => {
     if (row.ingest_session_status !== 'active') return { kind: 'elsewhere' };
     if (row.ingest_claimed !== true) return { kind: 'replay' };
-    if (row.id === null || row.id === undefined)
+    const session = jsonColumn(row.session_row) as Record<string, unknown> | null;
+    if (!session)
       throw new Error('ingestEventsBatch: a claimed event was not appended to its locked, active session');
-    return { kind: 'appended', appended: batchAppendResult(row, input[Number(row.ingest_ord)]!) };
+    return { kind: 'appended', appended: batchAppendResult(session, input[Number(row.ingest_ord)]!) };
   });
 }

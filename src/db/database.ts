@@ -44,6 +44,11 @@ export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: str
 }
 
 /** Timestamps arrive as Date or as PostgreSQL text depending on the driver; both become ISO-8601 UTC. */
+/** A json/jsonb value built in SQL: parsed by `pg`, but text on drivers that leave json unparsed. */
+export function jsonColumn(value: unknown): unknown {
+  return typeof value === 'string' ? JSON.parse(value) : value;
+}
+
 export function toIso(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   return (value instanceof Date ? value : new Date(String(value))).toISOString();

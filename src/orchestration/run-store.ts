@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { type Executor, queryOne, queryRows, toIso } from '../db/database.js';
+import { type Executor, jsonColumn, queryOne, queryRows, toIso } from '../db/database.js';
 import {
   type EventWriteFacts,
   eventWriteFacts,
@@ -40,11 +40,6 @@ export interface StepRecord {
 }
 
 type Row = Record<string, unknown>;
-
-/** A json/jsonb value built in SQL: parsed by `pg`, but text on drivers that leave json unparsed. */
-function jsonColumn(value: unknown): unknown {
-  return typeof value === 'string' ? JSON.parse(value) : value;
-}
 
 function runFromRow(row: Row): RunRecord {
   return {
