@@ -49,7 +49,18 @@ export function jsonColumn(value: unknown): unknown {
   return typeof value === 'string' ? JSON.parse(value) : value;
 }
 
+/** PostgreSQL's own text of a UTC timestamptz (`to_jsonb`, `::text` with TimeZone UTC): `2026-11-28 04:17:07.123456+00`. */
+const pgUtcTimestamp = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\+00(?::00)?$/;
+
+/**
+ * A timestamp as ISO-8601 with milliseconds (`…T04:17:07.123Z`). Timestamps inside JSON built in SQL arrive as
+ * PostgreSQL's text; a UTC one is rewritten directly (the common case, and far cheaper than parsing a Date).
+ */
 export function toIso(value: unknown): string | null {
   if (value === null || value === undefined) return null;
-  return (value instanceof Date ? value : new Date(String(value))).toISOString();
+  if (value instanceof Date) return value.toISOString();
+  const text = String(value);
+  const utc = pgUtcTimestamp.exec(text);
+  if (utc) return `${utc[1]}T${utc[2]}.${(utc[3] ?? '').slice(0, 3).padEnd(3, '0')}Z`;
+  return new Date(text).toISOString();
 }
