@@ -3,26 +3,54 @@ import { SESSION_EVENTS_CHANNEL } from './event-store.js';
 
 type Listener = (seq: number) => void;
 
+/** How long the channel stays LISTENed after the last subscriber left (short waits come and go). */
+const IDLE_UNLISTEN_MS = 60_000;
+
 /**
  * Fans committed-event notifications (PostgreSQL NOTIFY, sent by every replica's appends) out to this replica's
  * subscribers by session. Notifications only say "seq N exists"; subscribers read the events from the database.
+ *
+ * The channel is LISTENed only while this replica has subscribers (live streams, sync orchestrate waits), and
+ * for a minute after the last one left: a replica that only ingests does not receive a notification for every
+ * event it writes. When listening (re)starts, every subscriber is woken once, since whatever committed before
+ * LISTEN took effect was announced to no one; subscribers read everything after what they have, so nothing is
+ * missed.
  */
 export class SessionEventBus {
   private readonly listeners = new Map<string, Set<Listener>>();
   private unlisten: (() => Promise<void>) | undefined;
+  /** Whether the channel should be listened to, whether it is, and the queue of LISTEN / UNLISTEN changes. */
+  private wanted = false;
+  private listening = false;
+  private changes: Promise<void> = Promise.resolve();
+  private idleTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
-  constructor(private readonly database: Database) {}
+  constructor(
+    private readonly database: Database,
+    private readonly options: { idleUnlistenMs?: number } = {},
+  ) {}
 
+  /** One handler for the life of the bus (registering it again is a no-op in the database layer). */
+  private readonly onPayload = (payload: string) => {
+    try {
+      const { sessionId, seq } = JSON.parse(payload) as { sessionId: string; seq: number };
+      const set = this.listeners.get(sessionId);
+      if (set) for (const listener of set) listener(seq);
+    } catch {
+      // not ours
+    }
+  };
+
+  /** Nothing to do until the first subscriber: listening starts with it. */
   async start(): Promise<void> {
-    this.unlisten = await this.database.listen(SESSION_EVENTS_CHANNEL, (payload) => {
-      try {
-        const { sessionId, seq } = JSON.parse(payload) as { sessionId: string; seq: number };
-        const set = this.listeners.get(sessionId);
-        if (set) for (const listener of set) listener(seq);
-      } catch {
-        // not ours
-      }
-    });
+    this.stopped = false;
+  }
+
+  /** Whether the channel is LISTENed now (observability and tests). */
+  get isListening(): boolean {
+    return this.listening;
   }
 
   subscribe(sessionId: string, listener: Listener): () => void {
@@ -32,10 +60,58 @@ export class SessionEventBus {
       this.listeners.set(sessionId, set);
     }
     set.add(listener);
+    this.want(true);
     return () => {
       set.delete(listener);
       if (set.size === 0) this.listeners.delete(sessionId);
+      if (this.listeners.size === 0) this.want(false);
     };
+  }
+
+  private want(listen: boolean): void {
+    if (this.stopped) return;
+    if (listen) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+      this.wanted = true;
+      this.applyChanges();
+      return;
+    }
+    if (this.idleTimer) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.listeners.size > 0) return;
+      this.wanted = false;
+      this.applyChanges();
+    }, this.options.idleUnlistenMs ?? IDLE_UNLISTEN_MS);
+    this.idleTimer.unref();
+  }
+
+  /** Brings LISTEN in line with `wanted`, one change at a time. */
+  private applyChanges(): void {
+    this.changes = this.changes.then(async () => {
+      if (this.wanted && !this.listening) {
+        try {
+          this.unlisten = await this.database.listen(SESSION_EVENTS_CHANNEL, this.onPayload);
+          this.listening = true;
+          for (const set of [...this.listeners.values()]) for (const listener of [...set]) listener(0);
+        } catch {
+          // The database is unreachable: try again shortly while someone still waits.
+          if (!this.retryTimer && !this.stopped) {
+            this.retryTimer = setTimeout(() => {
+              this.retryTimer = undefined;
+              if (this.wanted) this.applyChanges();
+            }, 1000);
+            this.retryTimer.unref();
+          }
+        }
+      } else if (!this.wanted && this.listening) {
+        const unlisten = this.unlisten;
+        this.unlisten = undefined;
+        this.listening = false;
+        await unlisten?.().catch(() => undefined);
+      }
+    });
   }
 
   /** Resolves when `check()` is true, re-checking on each event of the session and every `pollMs`; false on timeout. */
@@ -89,6 +165,13 @@ export class SessionEventBus {
 
   async stop(): Promise<void> {
     this.listeners.clear();
-    await this.unlisten?.();
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.retryTimer);
+    this.idleTimer = undefined;
+    this.retryTimer = undefined;
+    this.wanted = false;
+    this.applyChanges();
+    this.stopped = true;
+    await this.changes;
   }
 }
