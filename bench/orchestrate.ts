@@ -15,11 +15,12 @@ import { createBenchDatabase, pct, recordResults } from './bench-support.js';
 
 /** `startMockProvider` in a child process; resolves with its URL. */
 function startMockProcess(latencyMs: number): Promise<{ url: string; close(): Promise<void> }> {
-  const code = `import('./src/mock-provider/mock-provider.ts').then(async (m) => {
+  // The built mock (dist/, as `agw mock-provider` runs it), like bench:proxy's.
+  const code = `import('./dist/mock-provider/mock-provider.js').then(async (m) => {
     const p = await m.startMockProvider({ script: { default: { latencyMs: ${latencyMs} } } });
     console.log('URL ' + p.url);
   })`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', code], {
+  const child = spawn(process.execPath, ['-e', code], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
