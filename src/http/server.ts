@@ -4,6 +4,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
   type RawServerDefault,
@@ -58,6 +61,29 @@ export type AppServer = FastifyInstance<
   ZodTypeProvider
 >;
 
+/**
+ * The access log: one line per request when its response is sent — request id (logger binding), method, url,
+ * status, response time — instead of Fastify's "incoming request" + "request completed" pair, half the log work on
+ * every request. Fastify's other lines (errors, stream errors, unknown routes) are kept.
+ */
+class AccessLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    const line = {
+      req: { method: request.method, url: request.url },
+      res: { statusCode: reply.statusCode },
+      responseTime: reply.elapsedTime,
+    };
+    if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    else reply.log.info(line, 'request completed');
+  }
+}
+
 /** The Fastify instance with everything every route shares: ids, parsing, auth, audit, errors, OpenAPI. */
 export async function createServer(options: ServerOptions): Promise<AppServer> {
   const app = Fastify({
@@ -67,8 +93,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       ...(options.logStream ? { stream: options.logStream } : {}),
     } as never,
     bodyLimit: options.bodyLimitBytes,
-    // One access line per request (below) instead of Fastify's two: half the log work on every request.
-    disableRequestLogging: true,
+    logController: new AccessLog(),
     genReqId: (req) => {
       const header = req.headers['x-request-id'];
       return typeof header === 'string' && requestIdPattern.test(header) ? header : randomUUID();
@@ -93,18 +118,6 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
-  // The access log: one line when the response is sent (the request id is in the logger's bindings).
-  app.addHook('onResponse', (request, reply, done) => {
-    request.log.info(
-      {
-        req: { method: request.method, url: request.url },
-        res: { statusCode: reply.statusCode },
-        responseTime: reply.elapsedTime,
-      },
-      'request completed',
-    );
-    done();
-  });
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
       if (method !== 'HEAD') options.routes?.push({ method, url: route.url, scope: route.config?.scope });
