@@ -109,7 +109,8 @@ export function eventFromRow(row: Row): SessionEvent {
     fromRole: row.from_role as string,
     toRole: (row.to_role as string | null) ?? null,
     type: row.type as string,
-    payload: json<unknown>(row.payload, null),
+    // Any JSON value, parsed by the driver: a top-level string payload is a string, never JSON text to parse again.
+    payload: row.payload === undefined ? null : row.payload,
     connectorId: (row.connector_id as string | null) ?? null,
     createdAt: iso(row.created_at)!,
   };

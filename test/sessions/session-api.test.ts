@@ -136,6 +136,19 @@ describe('sessions API', () => {
     });
   });
 
+  it('keeps any JSON payload as sent: strings that are not JSON text, numbers, arrays, null', async () => {
+    const s = await newSession({ channel: 'web', externalSessionId: 'payload-kinds' });
+    const payloads = ['', 'S"GMg*@wV', '{"looks":"like json"}', 42, [1, 'two'], null, true];
+    for (const payload of payloads) {
+      const res = await append(s.id, { fromRole: 'observer', type: 'note', payload });
+      expect(res.statusCode, JSON.stringify(payload)).toBe(201);
+      expect(res.json().event.payload).toEqual(payload);
+    }
+    const events = (await get(`${S}/${s.id}/events?limit=50`)).json().events as { payload: unknown }[];
+    // Newest first.
+    expect(events.map((e) => e.payload)).toEqual([...payloads].reverse());
+  });
+
   it('counts draft-cycle steps and failures from step events', async () => {
     const s = await newSession();
     // Orchestration-owned types are written through the service (the API refuses them).
