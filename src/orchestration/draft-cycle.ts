@@ -240,22 +240,12 @@ export class DraftCycle {
     if (result.failed) {
       const error = failedRoleError(step.role);
       end = { status: 'failed', verdict: null, error };
-      final = {
-        fromRole: step.role,
-        toRole: 'author',
-        type: 'draft_cycle_failed',
-        payload: { runId: run.id, draftId: run.draftId, failedRole: step.role, error },
-      };
+      final = failedEvent(run, step.role, error);
     } else {
       const verdict = parseVerdict(result.output ?? undefined);
       const merging = verdict.verdict === 'merge' && makerOutput.trim() !== '';
       end = { status: 'completed', verdict: { ...verdict, revision: null }, error: null };
-      final = {
-        fromRole: 'judge',
-        toRole: 'author',
-        type: 'draft_cycle_completed',
-        payload: { runId: run.id, draftId: run.draftId, verdict, revision: null },
-      };
+      final = completedEvent(run, verdict, null);
       if (merging) {
         if ((await this.commitStep(run, index, prompt, payload)) === 'ours')
           await this.complete(run, makerOutput, record);
@@ -337,13 +327,7 @@ export class DraftCycle {
     const parsed = parseVerdict(judge?.result.output as string | undefined);
     if (!(parsed.verdict === 'merge' && makerOutput.trim())) {
       // No new revision: the run's end is one batched commit (unless an append hook must see its events).
-      const final = {
-        fromRole: 'judge',
-        toRole: 'author',
-        type: 'draft_cycle_completed',
-        payload: { runId: run.id, draftId: run.draftId, verdict: parsed, revision: null },
-      };
-      const ended = await this.endBatched(run, final, {
+      const ended = await this.endBatched(run, completedEvent(run, parsed, null), {
         kind: 'completed',
         verdict: { ...parsed, revision: null },
         error: null,
@@ -359,13 +343,7 @@ export class DraftCycle {
       if (verdict.verdict === 'merge' && makerOutput.trim()) {
         revision = await addRevision(tx, run.draftId, { body: makerOutput, runId: run.id, verdict });
       }
-      const payload = { runId: run.id, draftId: run.draftId, verdict, revision };
-      await this.appendFinal(tx, run, {
-        fromRole: 'judge',
-        toRole: 'author',
-        type: 'draft_cycle_completed',
-        payload,
-      });
+      await this.appendFinal(tx, run, completedEvent(run, verdict, revision));
       await finishRun(tx, run.id, { status: 'completed', verdict: { ...verdict, revision } });
       return true;
     });
@@ -373,23 +351,12 @@ export class DraftCycle {
   }
 
   private async fail(run: RunRecord, failedRole: string | null, error: string): Promise<void> {
-    const final = {
-      fromRole: failedRole ?? 'system',
-      toRole: 'author',
-      type: 'draft_cycle_failed',
-      payload: { runId: run.id, draftId: run.draftId, failedRole, error },
-    };
+    const final = failedEvent(run, failedRole, error);
     if (await this.endBatched(run, final, { kind: 'failed', verdict: null, error })) return;
     const finished = await this.deps.database.transaction(async (tx) => {
       const locked = await getRun(tx, run.id, true);
       if (!locked || locked.status === 'completed' || locked.status === 'failed') return false;
-      const payload = { runId: run.id, draftId: run.draftId, failedRole, error };
-      await this.appendFinal(tx, run, {
-        fromRole: failedRole ?? 'system',
-        toRole: 'author',
-        type: 'draft_cycle_failed',
-        payload,
-      });
+      await this.appendFinal(tx, run, final);
       await finishRun(tx, run.id, { status: 'failed', error });
       return true;
     });
@@ -457,6 +424,26 @@ const CLOSED_EVENT = {
 function stepEvent(index: number, payload: ReturnType<typeof stepPayload>) {
   const step = cycleSteps[index]!;
   return { fromRole: step.role, toRole: step.next, type: `draft_cycle_${step.role}_completed`, payload };
+}
+
+/** The run's final event when it completes: the judge's parsed verdict and the new draft revision, if any. */
+function completedEvent(run: RunRecord, verdict: ReturnType<typeof parseVerdict>, revision: number | null) {
+  return {
+    fromRole: 'judge',
+    toRole: 'author',
+    type: 'draft_cycle_completed',
+    payload: { runId: run.id, draftId: run.draftId, verdict, revision },
+  };
+}
+
+/** The run's final event when it fails (`failedRole` null when no role ran, e.g. the draft is gone). */
+function failedEvent(run: RunRecord, failedRole: string | null, error: string) {
+  return {
+    fromRole: failedRole ?? 'system',
+    toRole: 'author',
+    type: 'draft_cycle_failed',
+    payload: { runId: run.id, draftId: run.draftId, failedRole, error },
+  };
 }
 
 function failedRoleError(role: string): string {
