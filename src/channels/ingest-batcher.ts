@@ -1,13 +1,12 @@
 import type { Database, Executor } from '../db/database.js';
 import { GroupCommit, type Settled } from '../db/group-commit.js';
 import { isAppError } from '../errors/app-error.js';
-import { appendEventsBatch, type NewEvent } from '../sessions/event-store.js';
+import type { NewEvent } from '../sessions/event-store.js';
 import type { SessionEvent, SessionRecord } from '../sessions/session-model.js';
 import type { CreateSessionInput, SessionService } from '../sessions/session-service.js';
 import { lockSessionsForAppend } from '../sessions/session-store.js';
 import {
   claimIngestEvent,
-  claimIngestEvents,
   claimKey,
   type DedupRecord,
   ingestEventsBatch,
@@ -46,10 +45,9 @@ export interface IngestCommitBatcherOptions {
  * A batch's common case — events for active sessions that no append hook must see — is ONE autocommitted statement
  * (`ingestEventsBatch`: lock the sessions in id order, claim the dedup keys, append the claimed events): one round
  * trip for the whole batch. The rest (new sessions, closed ones, hooked events, or everything if that statement
- * failed) takes the general path in one transaction: lock, claim and append what it can in two statements
- * (`appendEventsBatch`), then one by one. A refusal of one request (its session is closed) releases its claim and
- * leaves the others; if that transaction fails, each request is retried alone, so one bad request never fails its
- * neighbours.
+ * failed) takes the general path in one transaction: lock its sessions in id order, then claim and append (or
+ * create and append) one by one. A refusal of one request (its session is closed) releases its claim and leaves the
+ * others; if that transaction fails, each request is retried alone, so one bad request never fails its neighbours.
  */
 export class IngestCommitBatcher {
   private readonly group: GroupCommit<IngestCommit, IngestCommitOutcome>;
@@ -160,48 +158,20 @@ export class IngestCommitBatcher {
   }
 
   private async commitBatch(tx: Executor, commits: IngestCommit[]): Promise<Settled<Applied>[]> {
-    const { sessions } = this.deps;
-    const status = await lockSessionsForAppend(
+    // Every session of the batch locked first, in id order: no lock cycle with another replica's batch.
+    await lockSessionsForAppend(
       tx,
       commits.map((c) => c.claim.sessionId),
     );
-    const fast: number[] = [];
-    const slow: number[] = [];
-    for (const [index, c] of commits.entries()) {
-      if (status.get(c.claim.sessionId) === 'active' && !sessions.appendHookWants(c.event)) fast.push(index);
-      else slow.push(index);
-    }
-    const outcomes: Settled<Applied>[] = new Array(commits.length);
-    if (fast.length > 0) {
-      // Two statements for the whole group: the dedup claims, then one append per claimed event.
-      const claimed = await claimIngestEvents(
-        tx,
-        fast.map((index) => commits[index]!.claim),
-      );
-      const toAppend: number[] = [];
-      for (const index of fast) {
-        const { claim } = commits[index]!;
-        if (claimed.has(claimKey(claim.connectorId, claim.eventId))) toAppend.push(index);
-        else outcomes[index] = { ok: true, value: { event: undefined } };
-      }
-      const appended = await appendEventsBatch(
-        tx,
-        toAppend.map((index) => {
-          const c = commits[index]!;
-          return { sessionId: c.claim.sessionId, event: { ...c.event, id: c.claim.sessionEventId } };
-        }),
-      );
-      for (const [i, index] of toAppend.entries()) outcomes[index] = { ok: true, value: appended[i]! };
-    }
-    for (const index of slow) {
-      const c = commits[index]!;
+    const outcomes: Settled<Applied>[] = [];
+    for (const c of commits) {
       try {
-        outcomes[index] = { ok: true, value: { event: await this.commitOne(tx, c) } };
+        outcomes.push({ ok: true, value: { event: await this.commitOne(tx, c) } });
       } catch (error) {
         // A refusal of this request alone (e.g. its session is closed): undo its claim, keep the batch going.
         if (!isAppError(error)) throw error;
         await releaseIngestClaim(tx, c.claim.connectorId, c.claim.eventId);
-        outcomes[index] = { ok: false, error };
+        outcomes.push({ ok: false, error });
       }
     }
     return outcomes;

@@ -128,37 +128,6 @@ export async function ingestCountsSince(
   }));
 }
 
-/**
- * Claims many (connector, eventId) pairs in one statement inside the caller's transaction; returns the claimed
- * pairs as `connector\u0000eventId` keys (a pair already claimed is absent: a replay).
- */
-export async function claimIngestEvents(
-  tx: Executor,
-  claims: Omit<DedupRecord, 'createdAt'>[],
-): Promise<Set<string>> {
-  if (claims.length === 0) return new Set();
-  const rows = await queryRows<{ connector_id: string; event_id: string }>(
-    tx,
-    sql`insert into ingest_dedup (connector_id, event_id, adapter, channel, session_id, external_session_id, session_event_id)
-        select connector_id, event_id, adapter, channel, session_id, external_session_id, session_event_id
-        from jsonb_to_recordset(${JSON.stringify(
-          claims.map((c) => ({
-            connector_id: c.connectorId,
-            event_id: c.eventId,
-            adapter: c.adapter,
-            channel: c.channel,
-            session_id: c.sessionId,
-            external_session_id: c.externalSessionId,
-            session_event_id: c.sessionEventId,
-          })),
-        )}::jsonb) as i(connector_id text, event_id text, adapter text, channel text, session_id text,
-                        external_session_id text, session_event_id text)
-        on conflict (connector_id, event_id) do nothing
-        returning connector_id, event_id`,
-  );
-  return new Set(rows.map((row) => claimKey(row.connector_id, row.event_id)));
-}
-
 export function claimKey(connectorId: string, eventId: string): string {
   return `${connectorId}\u0000${eventId}`;
 }

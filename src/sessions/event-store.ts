@@ -88,8 +88,8 @@ export function eventWriteFacts(input: NewEvent): EventWriteFacts {
 }
 
 /**
- * An event's write facts as recordset columns, for the batch statements (`appendEventsBatch`, the draft-cycle
- * starts and commits), which declare them with `FACT_COLUMNS` and apply them with `rollupIncrements`.
+ * An event's write facts as recordset columns, for the batch statements (ingest's `appendEventCtes`, the
+ * draft-cycle starts and commits), which declare them with `FACT_COLUMNS` and apply them with `rollupIncrements`.
  */
 export function factColumns(facts: EventWriteFacts) {
   return {
@@ -281,30 +281,6 @@ export function batchAppendResult(row: Record<string, unknown>, sent: BatchEvent
     created_at: row.updated_at,
   });
   return { event, session };
-}
-
-/**
- * Appends one event to each of many sessions in ONE statement: the session rows' seq and roll-up columns, the
- * event rows, their counters and the NOTIFYs — what `appendEvent` does, for a batch. The caller's transaction
- * already holds every session row (`lockSessionsForAppend`), each active and each at most once in the batch; a
- * session that was not appended fails the whole statement's caller (nothing may be acknowledged without its event).
- */
-export async function appendEventsBatch(
-  tx: Executor,
-  items: { sessionId: string; event: NewEvent & { id: string } }[],
-): Promise<AppendResult[]> {
-  if (items.length === 0) return [];
-  const input = items.map(({ sessionId, event }, ord) => batchEventInput(ord, sessionId, event));
-  const rows = await queryRows<Record<string, unknown>>(
-    tx,
-    sql`with input as (
-          select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as i(${BATCH_EVENT_COLUMNS})
-        ), ${appendEventCtes(sql`input i`)}
-        select a.* from appended a, notified order by a.input_ord`,
-  );
-  if (rows.length !== items.length)
-    throw new Error(`appendEventsBatch: ${items.length - rows.length} session(s) were not active and locked`);
-  return rows.map((row) => batchAppendResult(row, input[Number(row.input_ord)]!));
 }
 
 export interface CompactionOutcome {

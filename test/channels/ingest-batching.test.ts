@@ -183,4 +183,62 @@ describe('ingest group commit', () => {
       'fallback-5',
     ]);
   });
+
+  it('a single batch statement that fails writes nothing; its requests take the general path, the bad one alone fails', async () => {
+    const { database, sessions } = t.gateway;
+    const batcher = new IngestCommitBatcher({ database, sessions }, { maxInFlight: 1, maxBatch: 64 });
+    const ids = [0, 1, 2, 3].map((i) => sessionIdFor('onestatement', `room-${i}`));
+    for (const [i, id] of ids.entries())
+      await sessions.create({
+        id,
+        channel: 'onestatement',
+        externalSessionId: `room-${i}`,
+        connectorId: 'batch',
+      });
+    const commit = (i: number) =>
+      batcher.commit({
+        claim: {
+          connectorId: 'batch',
+          eventId: `onestatement-${i}`,
+          adapter: 'external_webhook',
+          channel: 'onestatement',
+          sessionId: ids[i]!,
+          externalSessionId: `room-${i}`,
+          sessionEventId: newEventId(),
+        },
+        // A NULL role breaks the event row's NOT NULL constraint inside the one statement of existing sessions.
+        event: {
+          fromRole: (i === 2 ? null : 'observer') as string,
+          type: 'note',
+          payload: { i },
+          connectorId: 'batch',
+        },
+        newSession: {
+          id: ids[i]!,
+          channel: 'onestatement',
+          externalSessionId: `room-${i}`,
+          connectorId: 'batch',
+        },
+      });
+    const settled = await Promise.allSettled([0, 1, 2, 3].map(commit));
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    // Not counted as a single-statement batch; the general path's transaction failed too and went request by request.
+    expect(batcher.stats).toMatchObject({ batches: 1, singleStatement: 0, fallbacks: 1 });
+    const events = await queryRows<{ session_id: string; seq: number }>(
+      database.orm,
+      sql`select session_id, seq from session_events where connector_id = 'batch' and session_id like 'ags-%'
+            and session_id in (${sql.join(
+              ids.map((id) => sql`${id}`),
+              sql`, `,
+            )}) order by session_id`,
+    );
+    expect(events.map((e) => [e.session_id, e.seq])).toEqual(
+      [ids[0], ids[1], ids[3]].sort().map((id) => [id, 1]),
+    );
+    const claims = await queryRows<{ event_id: string }>(
+      database.orm,
+      sql`select event_id from ingest_dedup where event_id like 'onestatement-%' order by event_id`,
+    );
+    expect(claims.map((r) => r.event_id)).toEqual(['onestatement-0', 'onestatement-1', 'onestatement-3']);
+  });
 });
