@@ -7,7 +7,7 @@ import type { SessionEventBus } from '../sessions/session-event-bus.js';
 import { sessionIdFor } from '../sessions/session-rules.js';
 import type { SessionService } from '../sessions/session-service.js';
 import { DRAFT_CYCLE_QUEUE, draftNotFound, type EarlyStep } from './draft-cycle.js';
-import { type Draft, getDraft, getDrafts } from './draft-store.js';
+import { type Draft, getDrafts } from './draft-store.js';
 import type { PromptContext } from './prompts/prompt-context.js';
 import { RunStartBatcher } from './run-start-batcher.js';
 import { type ClaimedRun, getRun, insertRun, listSteps, runCommitEvent } from './run-store.js';
@@ -129,18 +129,17 @@ export class Orchestrator {
     // A cycle in a session of its own (no externalSessionId) starts in one statement; a reused session, or an
     // append hook that must see the start event, takes the general path.
     const fresh = !input.externalSessionId && !sessions.appendHookWants(started);
-    const draftRead = fresh ? undefined : await getDraft(database.orm, input.draftId);
-    if (!fresh && !draftRead) throw draftNotFound(input.draftId);
     const local = this.deps.local?.tryReserve() ? this.deps.local : undefined;
     let jobId: string | null = null;
     let claimed: ClaimedRun | undefined;
     let early: EarlyStep | undefined;
     let sessionId: string;
     try {
-      // A run this process executes begins its first role's call now, from the draft as read, while its start
-      // commits (the run uses that answer only if the committed start leads to the same prompt).
-      const draft = draftRead ?? (local ? await this.drafts.submit(input.draftId) : undefined);
-      if (local && !draft) throw draftNotFound(input.draftId);
+      // The draft is read first, except for a fresh start this process will not execute (its start statement
+      // checks the draft). A run this process executes begins its first role's call now, from the draft as read,
+      // while its start commits (the run uses that answer only if the committed start leads to the same prompt).
+      const draft = !fresh || local ? await this.drafts.submit(input.draftId) : undefined;
+      if (draft === null) throw draftNotFound(input.draftId);
       if (local && draft)
         early = local.begin({
           title: draft.title,
@@ -172,7 +171,7 @@ export class Orchestrator {
         jobId = outcome.jobId;
         claimed = outcome.claimed;
       } else {
-        const draft = draftRead!;
+        if (!draft) throw draftNotFound(input.draftId);
         sessionId = await database.transaction(async (tx) => {
           const { session } = await sessions.create(
             {
