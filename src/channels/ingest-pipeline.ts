@@ -86,7 +86,9 @@ export class IngestPipeline {
         sessions: deps.sessions,
         ...(deps.onBackgroundError ? { onError: deps.onBackgroundError } : {}),
       },
-      { maxInFlight: deps.commitsInFlight ?? 4, maxBatch: 64 },
+      // 25 per batch: a full batch starts while the next requests are parsed (bench:ingest, 50 in flight: 25 did
+      // 3,363–3,410 req/s against 2,657–2,983 with one batch of everything, 3,118 with 16 and 3,172 with 34).
+      { maxInFlight: deps.commitsInFlight ?? 4, maxBatch: 25 },
     );
   }
 

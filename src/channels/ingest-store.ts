@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { type Executor, jsonColumn, queryOne, queryRows, toIso } from '../db/database.js';
+import { type Executor, jsonColumn, queryOne, queryRows, queryRowsNamed, toIso } from '../db/database.js';
 import {
   type AppendResult,
   appendEventCtes,
@@ -167,8 +167,9 @@ export async function ingestEventsBatch(
     channel: claim.channel,
     external_session_id: claim.externalSessionId,
   }));
-  const rows = await queryRows<Record<string, unknown>>(
+  const rows = await queryRowsNamed<Record<string, unknown>>(
     executor,
+    'agw_ingest_events_batch',
     sql`with input as (
           select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as i(${BATCH_EVENT_COLUMNS},
             dedup_connector text, dedup_event text, adapter text, channel text, external_session_id text)

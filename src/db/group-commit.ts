@@ -19,7 +19,8 @@ export interface GroupCommitOptions<T, R> {
 /**
  * Group commit: items submitted while a batch is committing go together in the next one, so N concurrent writers
  * cost a few transactions instead of N. `setImmediate` lets everything submitted in the same turn of the event loop
- * join one batch. Each item's promise settles only after its batch committed.
+ * join one batch, unless the batch fills first: then it starts at once. Each item's promise settles only after its
+ * batch committed.
  */
 export class GroupCommit<T, R> {
   private pending: { item: T; resolve(value: R): void; reject(error: unknown): void }[] = [];
@@ -39,7 +40,14 @@ export class GroupCommit<T, R> {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.inFlight >= this.options.maxInFlight || this.pending.length === 0) return;
+    if (this.inFlight >= this.options.maxInFlight || this.pending.length === 0) return;
+    // A full batch starts at once, while the rest of this turn's requests are still being parsed: the database
+    // works on it in parallel with them instead of after them.
+    if (this.pending.length >= this.options.maxBatch) {
+      this.flush();
+      return;
+    }
+    if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;

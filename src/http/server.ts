@@ -18,6 +18,7 @@ import { AppError } from '../errors/app-error.js';
 import { AdminAuth } from './admin-auth.js';
 import { sendAppError, toAppError } from './error-handler.js';
 import { parseJsonBody } from './json-text.js';
+import { redactLogObject } from './log-redaction.js';
 import './http-types.js';
 
 export interface ServerOptions {
@@ -36,20 +37,6 @@ export interface RouteSummary {
   url: string;
   scope?: string;
 }
-
-/** Header values that must never reach a log line. */
-export const redactedPaths = [
-  'req.headers["x-admin-token"]',
-  'req.headers.authorization',
-  'req.headers["x-gateway-signature"]',
-  'req.headers["x-telegram-bot-api-secret-token"]',
-  'req.headers["x-slack-signature"]',
-  'req.headers["x-signature-ed25519"]',
-  'req.headers.cookie',
-  '*.apiKey',
-  '*.token',
-  '*.secret',
-];
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -89,7 +76,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   const app = Fastify({
     logger: {
       level: options.logLevel,
-      redact: { paths: redactedPaths, censor: '[redacted]' },
+      formatters: { log: redactLogObject },
       ...(options.logStream ? { stream: options.logStream } : {}),
     } as never,
     bodyLimit: options.bodyLimitBytes,

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { type Executor, jsonColumn, queryOne, queryRows, toIso } from '../db/database.js';
+import { type Executor, jsonColumn, queryOne, queryRows, queryRowsNamed, toIso } from '../db/database.js';
 import {
   type EventWriteFacts,
   eventWriteFacts,
@@ -326,8 +326,9 @@ function commitInput(commit: RunCommit, ord: number) {
  */
 export async function commitRunBatch(executor: Executor, commits: RunCommit[]): Promise<RunCommitOutcome[]> {
   const input = JSON.stringify(commits.map(commitInput));
-  const rows = await queryRows<Row>(
+  const rows = await queryRowsNamed<Row>(
     executor,
+    'agw_commit_run_batch',
     sql`with input as (
           select * from jsonb_to_recordset(${input}::jsonb) as t(
             ord int, run_id uuid, session_id text, kind text, step_index int, role text, prompt text, result jsonb,
@@ -450,8 +451,9 @@ export async function startRunsInNewSessions(tx: Executor, inputs: NewSessionRun
       ...factColumns(event.facts),
     };
   });
-  const rows = await queryRows<Row>(
+  const rows = await queryRowsNamed<Row>(
     tx,
+    'agw_start_runs_in_new_sessions',
     sql`with input as (
           select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as i(
             ord int, local boolean, run_id uuid, session_id text, draft_id uuid, channel text, prompt_seed text, metadata jsonb,
