@@ -57,6 +57,27 @@ describe('redactLogObject', () => {
     expect(error.token).toBe('tok-123');
   });
 
+  it('a class instance keeps its prototype and getters (a Fastify request logged as req)', () => {
+    class Request {
+      constructor(readonly raw: { method: string; headers: Record<string, string> }) {}
+      get method() {
+        return this.raw.method;
+      }
+      get headers() {
+        return this.raw.headers;
+      }
+    }
+    const request = new Request({
+      method: 'POST',
+      headers: { authorization: 'Bearer sk-live', accept: '*/*' },
+    });
+    const out = redactLogObject({ req: request }).req as Request;
+    expect(out).toBeInstanceOf(Request);
+    expect(out.method).toBe('POST');
+    expect(out.headers).toEqual({ authorization: censor, accept: '*/*' });
+    expect(request.headers.authorization).toBe('Bearer sk-live');
+  });
+
   it('as pino formatters.log, nothing secret reaches the output, in a child logger either', () => {
     const lines: string[] = [];
     const logger = pino(

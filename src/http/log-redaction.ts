@@ -16,15 +16,24 @@ export const censor = '[redacted]';
 
 type LogObject = Record<string, unknown>;
 
-/** A shallow copy that keeps an Error an Error (message and stack are not own enumerable properties). */
+/**
+ * A shallow copy that keeps the value's prototype: a class instance (a Fastify request, an Error) keeps its getters
+ * and its serializer still recognises it; an Error keeps its message and stack (not own enumerable properties).
+ */
 function copyOf(value: object): LogObject {
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto === Object.prototype) return { ...(value as LogObject) };
+  const copy = Object.assign(Object.create(proto), value) as LogObject;
   if (value instanceof Error) {
-    const copy = Object.assign(Object.create(Object.getPrototypeOf(value)), value) as LogObject;
-    copy.message = value.message;
-    copy.stack = value.stack;
-    return copy;
+    hide(copy, 'message', value.message);
+    hide(copy, 'stack', value.stack);
   }
-  return { ...(value as LogObject) };
+  return copy;
+}
+
+/** Sets an own property, even where the prototype has a getter of that name (assignment would throw). */
+function hide(target: LogObject, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** `value` with its secret keys (and, for `req`, secret headers) censored; the same object when it has none. */
@@ -34,7 +43,7 @@ function redactChild(key: string, value: object): object {
   for (const name of redactedKeys) {
     if (Object.hasOwn(value, name) && record[name] !== undefined) {
       copy ??= copyOf(value);
-      copy[name] = censor;
+      hide(copy, name, censor);
     }
   }
   const headers = key === 'req' ? record.headers : undefined;
@@ -48,7 +57,7 @@ function redactChild(key: string, value: object): object {
     }
     if (hidden) {
       copy ??= copyOf(value);
-      copy.headers = hidden;
+      hide(copy, 'headers', hidden);
     }
   }
   return copy ?? value;
