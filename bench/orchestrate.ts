@@ -113,24 +113,18 @@ try {
   }
   const wallMs = performance.now() - started;
 
-  const events = await queryRows<{
-    session_id: string;
-    seq: number;
-    type: string;
-    created_at: string;
-  }>(
-    gateway.database.orm,
-    sql`select e.session_id, e.seq, e.type, e.created_at
-        from session_events e join orchestration_runs r on r.session_id = e.session_id
-        where r.channel = 'bench' order by e.session_id, e.seq`,
-  );
   // Per-step overhead, per cycle: (when its final event committed − when the 200 starts were sent − the ideal
   // 3 × provider latency) / 3, on the one clock of this machine. (A cycle's own events cannot frame it: its first
   // role's call begins before `draft_cycle_started` commits, and a step's event commits while the next call runs.)
-  const overheads: number[] = [];
-  for (const event of events)
-    if (/^draft_cycle_(completed|failed)$/.test(event.type))
-      overheads.push((new Date(event.created_at).getTime() - startedAt - 3 * LATENCY_MS) / 3);
+  const finals = await queryRows<{ created_at: string }>(
+    gateway.database.orm,
+    sql`select e.created_at
+        from session_events e join orchestration_runs r on r.session_id = e.session_id
+        where r.channel = 'bench' and e.type in ('draft_cycle_completed', 'draft_cycle_failed')`,
+  );
+  const overheads = finals.map(
+    (event) => (new Date(event.created_at).getTime() - startedAt - 3 * LATENCY_MS) / 3,
+  );
   const failed = (
     await queryRows<{ n: number }>(
       gateway.database.orm,

@@ -63,7 +63,7 @@ export class IngestCommitBatcher {
       /** Told when the after-commit auto-compaction of a batched session fails (the events are committed). */
       onError?: (error: unknown) => void;
     },
-    options: IngestCommitBatcherOptions = { maxInFlight: 4, maxBatch: 64 },
+    options: IngestCommitBatcherOptions,
   ) {
     this.group = new GroupCommit({
       ...options,

@@ -92,7 +92,7 @@ export class IngestPipeline {
     );
   }
 
-  /** Group-commit counters (batches, requests, largest batch, fallbacks). */
+  /** Group-commit counters (batches, requests, largest batch, fallbacks, single-statement batches). */
   get commitStats(): Readonly<IngestCommitBatcher['stats']> {
     return this.batcher.stats;
   }

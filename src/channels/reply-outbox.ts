@@ -8,7 +8,7 @@ import type { SessionService } from '../sessions/session-service.js';
 import { createDiscordMessage } from './discord/discord-client.js';
 import { findDelivery, lockDelivery, recordDelivery } from './outbox-store.js';
 import type { DeliveryOutcome } from './platform-http.js';
-import { type ReplyPlacement, replyPlacement } from './reply-placement.js';
+import { positiveId, type ReplyPlacement, replyPlacement } from './reply-placement.js';
 import { postSlackMessage } from './slack/slack-client.js';
 import { sendTelegramMessage } from './telegram/telegram-client.js';
 
@@ -86,11 +86,9 @@ export class ReplyOutbox {
       outcome = { ok: false, retryable: false, status: null, error: 'the session has no platform chat id' };
     } else {
       // The message answered (`inReplyToSeq`, live or archived) decides the thread, topic or quote.
-      const inReplyTo = (reply.payload as { inReplyToSeq?: unknown } | null)?.inReplyToSeq;
+      const inReplyTo = positiveId((reply.payload as { inReplyToSeq?: unknown } | null)?.inReplyToSeq);
       const trigger =
-        typeof inReplyTo === 'number' && Number.isSafeInteger(inReplyTo) && inReplyTo > 0
-          ? await getEvent(database.orm, job.sessionId, inReplyTo)
-          : undefined;
+        inReplyTo === undefined ? undefined : await getEvent(database.orm, job.sessionId, inReplyTo);
       outcome = await this.send(
         connector,
         target,

@@ -21,7 +21,8 @@ function record(value: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
-function positiveId(value: unknown): number | undefined {
+/** A positive safe integer (a platform message id, an event seq), or undefined. */
+export function positiveId(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : undefined;
 }
 

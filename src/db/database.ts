@@ -66,7 +66,6 @@ export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: str
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Timestamps arrive as Date or as PostgreSQL text depending on the driver; both become ISO-8601 UTC. */
 /** A json/jsonb value built in SQL: parsed by `pg`, but text on drivers that leave json unparsed. */
 export function jsonColumn(value: unknown): unknown {
   return typeof value === 'string' ? JSON.parse(value) : value;
@@ -76,8 +75,9 @@ export function jsonColumn(value: unknown): unknown {
 const pgUtcTimestamp = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\+00(?::00)?$/;
 
 /**
- * A timestamp as ISO-8601 with milliseconds (`…T04:17:07.123Z`). Timestamps inside JSON built in SQL arrive as
- * PostgreSQL's text; a UTC one is rewritten directly (the common case, and far cheaper than parsing a Date).
+ * A timestamp as ISO-8601 UTC with milliseconds (`…T04:17:07.123Z`). Timestamps arrive as Date or as PostgreSQL
+ * text depending on the driver (inside JSON built in SQL, always text); a UTC text is rewritten directly (the
+ * common case, and far cheaper than parsing a Date).
  */
 export function toIso(value: unknown): string | null {
   if (value === null || value === undefined) return null;

@@ -439,7 +439,7 @@ function completedEvent(run: RunRecord, verdict: ReturnType<typeof parseVerdict>
 /** The run's final event when it fails (`failedRole` null when no role ran, e.g. the draft is gone). */
 function failedEvent(run: RunRecord, failedRole: string | null, error: string) {
   return {
-    fromRole: failedRole ?? 'system',
+    fromRole: failedRole ?? SYSTEM_ROLE,
     toRole: 'author',
     type: 'draft_cycle_failed',
     payload: { runId: run.id, draftId: run.draftId, failedRole, error },

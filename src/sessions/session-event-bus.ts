@@ -19,9 +19,8 @@ const IDLE_UNLISTEN_MS = 60_000;
 export class SessionEventBus {
   private readonly listeners = new Map<string, Set<Listener>>();
   private unlisten: (() => Promise<void>) | undefined;
-  /** Whether the channel should be listened to, whether it is, and the queue of LISTEN / UNLISTEN changes. */
+  /** Whether the channel should be listened to, and the queue of LISTEN / UNLISTEN changes. */
   private wanted = false;
-  private listening = false;
   private changes: Promise<void> = Promise.resolve();
   private idleTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -50,7 +49,7 @@ export class SessionEventBus {
 
   /** Whether the channel is LISTENed now (observability and tests). */
   get isListening(): boolean {
-    return this.listening;
+    return this.unlisten !== undefined;
   }
 
   subscribe(sessionId: string, listener: Listener): () => void {
@@ -90,10 +89,9 @@ export class SessionEventBus {
   /** Brings LISTEN in line with `wanted`, one change at a time. */
   private applyChanges(): void {
     this.changes = this.changes.then(async () => {
-      if (this.wanted && !this.listening) {
+      if (this.wanted && !this.unlisten) {
         try {
           this.unlisten = await this.database.listen(SESSION_EVENTS_CHANNEL, this.onPayload);
-          this.listening = true;
           for (const set of [...this.listeners.values()]) for (const listener of [...set]) listener(0);
         } catch {
           // The database is unreachable: try again shortly while someone still waits.
@@ -105,11 +103,10 @@ export class SessionEventBus {
             this.retryTimer.unref();
           }
         }
-      } else if (!this.wanted && this.listening) {
+      } else if (!this.wanted && this.unlisten) {
         const unlisten = this.unlisten;
         this.unlisten = undefined;
-        this.listening = false;
-        await unlisten?.().catch(() => undefined);
+        await unlisten().catch(() => undefined);
       }
     });
   }

@@ -43,19 +43,17 @@ export async function getSession(
 }
 
 /**
- * Locks the given session rows for appends (in id order, so two lockers never wait on each other in a cycle) and
- * reports each one's status; ids without a row are absent from the map.
+ * Locks the given session rows for appends (in id order, so two lockers never wait on each other in a cycle); ids
+ * without a row lock nothing.
  */
-export async function lockSessionsForAppend(tx: Executor, ids: string[]): Promise<Map<string, string>> {
+export async function lockSessionsForAppend(tx: Executor, ids: string[]): Promise<void> {
   const unique = [...new Set(ids)].sort();
-  const rows = await queryRows<{ id: string; status: string }>(
-    tx,
-    sql`select id, status from sessions where id in (${sql.join(
+  await tx.execute(
+    sql`select id from sessions where id in (${sql.join(
       unique.map((id) => sql`${id}`),
       sql`, `,
     )}) order by id for update`,
   );
-  return new Map(rows.map((row) => [row.id, row.status]));
 }
 
 export async function markClosed(tx: Executor, id: string): Promise<SessionRecord> {
