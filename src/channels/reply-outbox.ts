@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ChannelConnector } from '../config/ingest-settings.js';
 import type { Database, Executor } from '../db/database.js';
 import type { JobQueue } from '../jobs/job-queue.js';
@@ -49,6 +50,14 @@ export function replyTarget(
 }
 
 /**
+ * The idempotency key of one reply's delivery, the same on every attempt: Discord's `nonce` (at most 25 characters)
+ * from the session and the reply's seq.
+ */
+export function deliveryNonce(sessionId: string, replySeq: number): string {
+  return createHash('sha256').update(`${sessionId}:${replySeq}`).digest('base64url').slice(0, 25);
+}
+
+/**
  * Delivers replies to their platform. Each job is one attempt; a failure that may pass (429, 5xx, network) is
  * re-enqueued as the next attempt after the platform's `retry_after` or an exponential backoff, until
  * `maxAttempts`; the outcome is appended as `reply_delivered` or `reply_delivery_failed` together with a
@@ -94,6 +103,7 @@ export class ReplyOutbox {
         target,
         text,
         replyPlacement(connector.platform, trigger?.payload),
+        deliveryNonce(job.sessionId, job.replySeq),
       );
     }
     if (!outcome.ok && outcome.retryable && job.attempt < this.deps.maxAttempts) {
@@ -122,6 +132,7 @@ export class ReplyOutbox {
     target: string,
     text: string,
     placement: ReplyPlacement,
+    nonce: string,
   ): Promise<DeliveryOutcome> {
     const timeoutMs = this.deps.timeoutMs ?? 10_000;
     switch (connector.platform) {
@@ -130,7 +141,7 @@ export class ReplyOutbox {
       case 'slack':
         return postSlackMessage(connector, target, text, timeoutMs, placement);
       case 'discord':
-        return createDiscordMessage(connector, target, text, timeoutMs);
+        return createDiscordMessage(connector, target, text, timeoutMs, nonce);
     }
   }
 

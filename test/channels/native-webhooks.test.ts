@@ -342,6 +342,41 @@ describe('native platform webhooks and replies back to the channel', () => {
     expect(call?.body).toMatchObject({ content: events[1]!.payload.text });
   });
 
+  it('discord: an attempt whose answer was lost is re-sent with the same nonce, and the channel shows one message', async () => {
+    // Discord creates the message, but the answer never reaches us (a 502 from a proxy on the way back).
+    fake.script({ status: 502, body: { message: 'Bad Gateway' }, afterPosting: true });
+    const channelPath = '/channels/1160000000000000077/messages';
+    const res = await discord({
+      id: '1180000000000000077',
+      application_id: '1170000000000000000',
+      type: 2,
+      token: 'interaction-token',
+      channel_id: '1160000000000000077',
+      data: { name: 'ask', options: [{ name: 'question', type: 3, value: 'once, please' }] },
+    });
+    expect(res.statusCode).toBe(200);
+    const sessions = (await adminRequest(t, 'GET', `${S}?channel=discord&limit=10`)).json().sessions as {
+      id: string;
+      externalSessionId: string;
+    }[];
+    const session = sessions.find((s) => s.externalSessionId === 'discord_channel:1160000000000000077');
+    const events = await deliveredTimeline(t, session!.id);
+    const calls = fake.calls.filter((c) => c.path === channelPath);
+    expect(calls).toHaveLength(2);
+    const nonce = calls[0]!.body.nonce;
+    expect(typeof nonce === 'string' && nonce.length > 0 && nonce.length <= 25).toBe(true);
+    expect(calls.map((c) => [c.body.nonce, c.body.enforce_nonce])).toEqual([
+      [nonce, true],
+      [nonce, true],
+    ]);
+    expect(fake.posted.filter((c) => c.path === channelPath)).toHaveLength(1);
+    // The delivery names the message the first attempt created (the one the channel shows).
+    const delivered = events.at(-1)!;
+    expect(delivered).toMatchObject({ type: 'reply_delivered', payload: { attempts: 2 } });
+    const firstId = String(900000000000000000n + BigInt(fake.calls.indexOf(calls[0]!) + 1));
+    expect(delivered.payload.messageId).toBe(firstId);
+  });
+
   it('a connector without a bot token receives but never calls out', async () => {
     const before = fake.calls.length;
     const res = await telegram(

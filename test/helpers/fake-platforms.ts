@@ -14,6 +14,8 @@ interface ScriptedResponse {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** Do the work (the message is posted) and then answer with this instead: an answer lost on the way back. */
+  afterPosting?: boolean;
 }
 
 /**
@@ -22,6 +24,10 @@ interface ScriptedResponse {
  */
 export class FakePlatforms {
   readonly calls: RecordedCall[] = [];
+  /** Messages that exist on the platform (what the chat shows), in the order they were posted. */
+  readonly posted: RecordedCall[] = [];
+  /** Discord messages created with `enforce_nonce`, by channel path + nonce: a repeat returns the first. */
+  private readonly discordNonces = new Map<string, ScriptedResponse>();
   private readonly scripted: ScriptedResponse[] = [];
   private server: Server | undefined;
   url = '';
@@ -43,15 +49,29 @@ export class FakePlatforms {
           body = {};
         }
         const path = req.url ?? '';
-        this.calls.push({ method: req.method ?? '', path, headers: req.headers, body, at: Date.now() });
+        const call = { method: req.method ?? '', path, headers: req.headers, body, at: Date.now() };
+        this.calls.push(call);
         const scripted = this.scripted.shift();
-        const answer = scripted ?? this.success(path, body);
+        const posted = !scripted || scripted.afterPosting ? this.post(call) : undefined;
+        const answer = scripted ?? posted!;
         res.writeHead(answer.status, { 'content-type': 'application/json', ...(answer.headers ?? {}) });
         res.end(JSON.stringify(answer.body));
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** The platform's side of a call that gets through: the message is posted (once per Discord nonce). */
+  private post(call: RecordedCall): ScriptedResponse {
+    const nonce = call.body.enforce_nonce === true ? call.body.nonce : undefined;
+    const key = typeof nonce === 'string' || typeof nonce === 'number' ? `${call.path}#${nonce}` : undefined;
+    const earlier = key === undefined ? undefined : this.discordNonces.get(key);
+    if (earlier) return earlier;
+    const answer = this.success(call.path, call.body);
+    if (answer.status === 200) this.posted.push(call);
+    if (key !== undefined && answer.status === 200) this.discordNonces.set(key, answer);
+    return answer;
   }
 
   private success(path: string, body: Record<string, unknown>): ScriptedResponse {

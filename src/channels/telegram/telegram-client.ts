@@ -1,3 +1,4 @@
+import type { ApiResponse, Message, Opts } from '@grammyjs/types';
 import type { ChannelConnector } from '../../config/ingest-settings.js';
 import { type DeliveryOutcome, httpFailure, postJson, retryAfterHeader, truncate } from '../platform-http.js';
 import type { ReplyPlacement } from '../reply-placement.js';
@@ -13,41 +14,35 @@ export async function sendTelegramMessage(
   timeoutMs: number,
   placement: ReplyPlacement = {},
 ): Promise<DeliveryOutcome> {
-  const chat = /^-?\d+$/.test(chatId) ? Number(chatId) : chatId;
+  const params: Opts<never>['sendMessage'] = {
+    chat_id: /^-?\d+$/.test(chatId) ? Number(chatId) : chatId,
+    text: truncate(text, 4096),
+  };
+  if (placement.telegramThreadId !== undefined) params.message_thread_id = placement.telegramThreadId;
+  if (placement.telegramReplyTo !== undefined)
+    params.reply_parameters = { message_id: placement.telegramReplyTo, allow_sending_without_reply: true };
   const response = await postJson(
     `${connector.apiBaseUrl}/bot${connector.botToken}/sendMessage`,
-    {
-      chat_id: chat,
-      text: truncate(text, 4096),
-      ...(placement.telegramThreadId !== undefined ? { message_thread_id: placement.telegramThreadId } : {}),
-      ...(placement.telegramReplyTo !== undefined
-        ? { reply_parameters: { message_id: placement.telegramReplyTo, allow_sending_without_reply: true } }
-        : {}),
-    },
+    params,
     {},
     timeoutMs,
   );
   if ('networkError' in response)
     return { ok: false, retryable: true, status: null, error: response.networkError };
-  const body = response.body as {
-    ok?: boolean;
-    description?: string;
-    result?: { message_id?: number };
-    parameters?: { retry_after?: number };
-  } | null;
+  // The Bot API's own envelope; read defensively (a proxy in between may answer with anything).
+  const body = response.body as Partial<ApiResponse<Message.TextMessage>> | null;
+  const failure = body?.ok === false ? body : undefined;
   if (response.status === 429) {
     return {
       ok: false,
       retryable: true,
       status: 429,
-      error: body?.description ?? 'Too Many Requests',
-      retryAfterSec: body?.parameters?.retry_after ?? retryAfterHeader(response.headers) ?? 1,
+      error: failure?.description ?? 'Too Many Requests',
+      retryAfterSec: failure?.parameters?.retry_after ?? retryAfterHeader(response.headers) ?? 1,
     };
   }
   if (response.status >= 300 || body?.ok !== true)
-    return httpFailure(response.status, body?.description ?? `HTTP ${response.status}`);
-  return {
-    ok: true,
-    messageId: body.result?.message_id === undefined ? null : String(body.result.message_id),
-  };
+    return httpFailure(response.status, failure?.description ?? `HTTP ${response.status}`);
+  const messageId = body.result?.message_id;
+  return { ok: true, messageId: messageId === undefined ? null : String(messageId) };
 }
