@@ -48,6 +48,46 @@ describe('durable dedup under concurrent duplicates', () => {
     expect(events.events[0].payload).toEqual({ text: 'only once' });
   });
 
+  it('two replicas on one database: 50 identical requests split over both → one 201, 49 replays, one event', async () => {
+    // Each replica group-commits its own share, so the duplicates meet in the database's unique key, not in memory.
+    const second = await startTestGateway({
+      listen: true,
+      db: t.db,
+      env: { AGENT_GATEWAY_WEBHOOK_SECRET: SECRET, AGENT_GATEWAY_INGEST_CONNECTOR_RATE_LIMIT_MAX: '1000' },
+    });
+    try {
+      const raw = JSON.stringify({
+        connectorId: 'burst',
+        eventId: 'same-event-two-replicas',
+        channel: 'web-chat',
+        externalSessionId: 'burst-room-2',
+        payload: { text: 'only once, whichever replica' },
+      });
+      const headers = signedHeaders(raw, { secret: SECRET });
+      const responses = await Promise.all(
+        Array.from({ length: 50 }, async (_, i) => {
+          const url = `${(i % 2 === 0 ? t : second).url}${INGEST_PATH}`;
+          const res = await request(url, { method: 'POST', headers, body: raw });
+          return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
+        }),
+      );
+      expect(responses.filter((r) => r.status === 201)).toHaveLength(1);
+      expect(responses.filter((r) => r.status === 200)).toHaveLength(49);
+      const applied = responses.find((r) => r.status === 201)!.body;
+      const eventId = (applied.event as { id: string }).id;
+      for (const r of responses.filter((x) => x.status === 200)) {
+        expect(r.body).toMatchObject({ applied: false, deduplicated: true, sessionId: applied.sessionId });
+        expect((r.body.event as { id: string }).id).toBe(eventId);
+      }
+      const events = (
+        await adminRequest(t, 'GET', `/api/admin/agent-gateway/sessions/${applied.sessionId}/events`)
+      ).json();
+      expect(events.total).toBe(1);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('30 different events racing into one new session all land, with seq 1..30 and no gap', async () => {
     const send = (i: number) => {
       const raw = JSON.stringify({

@@ -261,6 +261,9 @@ describe('native platform webhooks and replies back to the channel', () => {
 
     const events = await deliveredTimeline(t, first.json().sessionId);
     expect(events.map((e) => e.type)).toEqual(['observer_message', 'agent_reply', 'reply_delivered']);
+    // The envelope is kept as sent, except the app's verification token (a credential).
+    expect(events[0]!.payload).toMatchObject({ event_id: 'Ev08MFMKH6', team_id: 'T0001' });
+    expect(events[0]!.payload).not.toHaveProperty('token');
     const call = fake.calls.find((c) => c.path === '/chat.postMessage');
     expect(call?.headers.authorization).toBe('Bearer xoxb-test-token');
     expect(call?.body).toMatchObject({ channel: 'C0SLACK1', text: events[1]!.payload.text });
@@ -336,6 +339,9 @@ describe('native platform webhooks and replies back to the channel', () => {
     expect(session).toBeDefined();
     const events = await deliveredTimeline(t, session!.id);
     expect(events[0]!.payload.text).toBe('is the gateway up?');
+    // The interaction's own token (a 15-minute credential) is not stored.
+    expect(events[0]!.payload).toMatchObject({ id: interaction.id, channel_id: interaction.channel_id });
+    expect(events[0]!.payload).not.toHaveProperty('token');
     expect(events.map((e) => e.type)).toEqual(['observer_message', 'agent_reply', 'reply_delivered']);
     const call = fake.calls.find((c) => c.path === '/channels/1160000000000000042/messages');
     expect(call?.headers.authorization).toBe('Bot discord-bot-token');
@@ -375,6 +381,49 @@ describe('native platform webhooks and replies back to the channel', () => {
     expect(delivered).toMatchObject({ type: 'reply_delivered', payload: { attempts: 2 } });
     const firstId = String(900000000000000000n + BigInt(fake.calls.indexOf(calls[0]!) + 1));
     expect(delivered.payload.messageId).toBe(firstId);
+  });
+
+  it("slack's Retry-After header and discord's retry_after body: a 429 is retried after the platform's wait", async () => {
+    const before = fake.calls.length;
+    fake.script({ status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': '1' } });
+    const slackRes = await slack({
+      type: 'event_callback',
+      event_id: 'Ev-ratelimited',
+      event: {
+        type: 'message',
+        channel: 'C0SLACK429',
+        user: 'U0001',
+        text: 'slow down?',
+        ts: '1700000100.000100',
+      },
+    });
+    expect(slackRes.statusCode).toBe(200);
+    const slackEvents = await deliveredTimeline(t, slackRes.json().sessionId);
+    expect(slackEvents.at(-1)).toMatchObject({ type: 'reply_delivered', payload: { attempts: 2 } });
+    const slackCalls = fake.calls.slice(before).filter((c) => c.body.channel === 'C0SLACK429');
+    expect(slackCalls).toHaveLength(2);
+    expect(slackCalls[1]!.at - slackCalls[0]!.at).toBeGreaterThanOrEqual(950);
+
+    // Discord sends fractional seconds in the body; the outbox waits at least a whole second.
+    fake.script({
+      status: 429,
+      body: { message: 'You are being rate limited.', retry_after: 0.8, global: false },
+    });
+    const channelPath = '/channels/1160000000000000429/messages';
+    await discord({
+      id: '1180000000000000429',
+      application_id: '1170000000000000000',
+      type: 2,
+      token: 'interaction-token',
+      channel_id: '1160000000000000429',
+      data: { name: 'ask', options: [{ name: 'question', type: 3, value: 'rate limited?' }] },
+    });
+    const discordCalls = await eventually(async () => {
+      const calls = fake.calls.filter((c) => c.path === channelPath);
+      return calls.length === 2 ? calls : undefined;
+    }, 40_000);
+    expect(discordCalls[1]!.at - discordCalls[0]!.at).toBeGreaterThanOrEqual(950);
+    expect(fake.posted.filter((c) => c.path === channelPath)).toHaveLength(1);
   });
 
   it('a connector without a bot token receives but never calls out', async () => {

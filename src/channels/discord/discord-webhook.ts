@@ -71,9 +71,11 @@ export function discordInteractionToInput(
       details: { fields: ['id'] },
     });
   const text = commandText(interaction.data as Record<string, unknown> | undefined);
+  // `token` answers this interaction for 15 minutes (a credential); replies go out with the bot token instead.
+  const { token: _credential, ...stored } = interaction;
   return {
     connectorId,
     eventId: `interaction-${interaction.id}`,
-    fields: { payload: text === undefined ? interaction : { ...interaction, text } },
+    fields: { payload: text === undefined ? stored : { ...stored, text } },
   };
 }

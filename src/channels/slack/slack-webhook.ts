@@ -74,12 +74,14 @@ export function mapSlackEnvelope(connectorId: string, body: Record<string, unkno
     (typeof event.subtype === 'string' && event.subtype !== 'thread_broadcast')
   )
     return { kind: 'ignore', reason: 'bot message or message subtype' };
+  // `token` is the app's (legacy) verification token, a credential: it is not part of the message.
+  const { token: _credential, ...envelope } = body;
   return {
     kind: 'ingest',
     input: {
       connectorId,
       eventId: body.event_id,
-      fields: { payload: typeof event.text === 'string' ? { ...body, text: event.text } : body },
+      fields: { payload: typeof event.text === 'string' ? { ...envelope, text: event.text } : envelope },
     },
   };
 }
