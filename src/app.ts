@@ -7,6 +7,7 @@ import { IngestCounters, UNKNOWN_CONNECTOR } from './channels/ingest-counters.js
 import { IngestPipeline } from './channels/ingest-pipeline.js';
 import { ingestTelemetry } from './channels/ingest-telemetry.js';
 import { OUTBOX_QUEUE, type OutboxJob, outboxAppendHook, ReplyOutbox } from './channels/reply-outbox.js';
+import { MemorySignatureBindings, RedisSignatureBindings } from './channels/signature-bindings.js';
 import { type AdminTokenDefinition, adminScopes, sha256 } from './config/admin-tokens.js';
 import { loadOrCreateAdminToken } from './config/generated-admin-token.js';
 import type { Config } from './config/settings.js';
@@ -328,6 +329,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
             },
           })
         : new MemoryRateLimiter(),
+      signatureBindings: redis
+        ? new RedisSignatureBindings(redis, {
+            onError: () => metrics.sharedStateFallbacks.inc({ store: 'signature_bindings' }),
+          })
+        : new MemorySignatureBindings(),
       settings: ingestSettings,
     });
     const outbox = new ReplyOutbox({

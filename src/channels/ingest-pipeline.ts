@@ -23,12 +23,15 @@ import {
   fallbackExternalSessionId,
   platformOfChannel,
 } from './session-id-fallback.js';
+import type { SignatureBindings } from './signature-bindings.js';
 
 export interface IngestPipelineDeps {
   database: Database;
   sessions: SessionService;
   counters: IngestCounters;
   rateLimiter: ConnectorRateLimiter;
+  /** Where signatures of requests with header-only ids are bound to those ids (Redis when configured). */
+  signatureBindings: SignatureBindings;
   settings: IngestSettings;
   now?: () => number;
   /** Told of failures after a request was answered (auto-compaction of a batched session). */
@@ -62,6 +65,9 @@ export interface SignedRequest {
   headers: Record<string, string | string[] | undefined>;
   query: Record<string, unknown>;
 }
+
+/** A body field left out (or null), so a header may have supplied it. */
+const isAbsent = (value: unknown): boolean => value === undefined || value === null;
 
 function header(headers: SignedRequest['headers'], name: string): string | undefined {
   const value = headers[name];
@@ -126,7 +132,7 @@ export class IngestPipeline {
         header(request.headers, 'x-gateway-key-id')?.trim() || undefined,
         policy.requireConnectorSecret,
       );
-      verifyIngestSignature({
+      const signature = verifyIngestSignature({
         secrets,
         signatureHeader: header(request.headers, 'x-gateway-signature'),
         timestampHeader: header(request.headers, 'x-gateway-timestamp'),
@@ -139,10 +145,28 @@ export class IngestPipeline {
       // The header named the connector; a body value must agree with it.
       resolveConnectorId(fullBody.connectorId, headerConnector);
       const parsed = parseIngestBody(fullBody, connectorId, header(request.headers, 'x-idempotency-key'));
+      if (isAbsent(fullBody.connectorId) || isAbsent(fullBody.eventId))
+        await this.bindUnsignedIds(signature, parsed);
       return await this.accept(parsed, policy);
     } catch (error) {
       this.countRejection(connectorId, authenticated, error);
       throw error;
+    }
+  }
+
+  /**
+   * The connector or event id came from a header, which the signature does not cover: the signed bytes are bound to
+   * the ids they first came with (for as long as the signature is valid), so a captured request cannot be replayed
+   * as a new event or under another connector that shares the global secret.
+   */
+  private async bindUnsignedIds(signature: string, input: IngestRequestInput): Promise<void> {
+    const ids = JSON.stringify([input.connectorId, input.eventId]);
+    const ttlSec = 2 * this.deps.settings.maxSkewSec + 5;
+    if ((await this.deps.signatureBindings.bind(signature, ids, ttlSec)) !== null) {
+      throw new AppError(
+        'AGENT_GATEWAY_INGEST_SIGNATURE_INVALID',
+        'This signature was already used with another connector or event id; x-gateway-connector-id and x-idempotency-key are not signed. Sign each event separately, or put connectorId and eventId in the body.',
+      );
     }
   }
 

@@ -60,6 +60,7 @@ export function signIngest(secret: string, timestamp: string, rawBody: Buffer): 
 /**
  * Verifies the signature in constant time against every candidate (no early exit), then the timestamp window.
  * A bad signature is `SIGNATURE_INVALID` whatever the timestamp; a good one that is too old is `SIGNATURE_EXPIRED`.
+ * Returns the signature that verified (hex).
  */
 export function verifyIngestSignature(input: {
   secrets: string[];
@@ -68,17 +69,17 @@ export function verifyIngestSignature(input: {
   rawBody: Buffer;
   nowSec: number;
   maxSkewSec: number;
-}): void {
+}): string {
   const timestamp = input.timestampHeader?.trim() ?? '';
   const digests = presentedDigests(input.signatureHeader);
-  let matched = 0;
+  let matched: Buffer | undefined;
   if (/^\d{1,12}$/.test(timestamp)) {
     for (const secret of input.secrets) {
       const expected = createHmac('sha256', secret).update(`${timestamp}.`).update(input.rawBody).digest();
-      for (const digest of digests) matched |= timingSafeEqual(expected, digest) ? 1 : 0;
+      for (const digest of digests) if (timingSafeEqual(expected, digest)) matched ??= expected;
     }
   }
-  if (matched === 0) {
+  if (matched === undefined) {
     throw new AppError(
       'AGENT_GATEWAY_INGEST_SIGNATURE_INVALID',
       'x-gateway-signature does not match: send v1=<hex HMAC-SHA256 of "<x-gateway-timestamp>.<raw body>"> with a configured secret.',
@@ -90,6 +91,7 @@ export function verifyIngestSignature(input: {
       `x-gateway-timestamp is more than ${input.maxSkewSec} s away from the server clock; sign the request again.`,
     );
   }
+  return matched.toString('hex');
 }
 
 /** Constant-time equality of two strings of any length (compares their SHA-256). */

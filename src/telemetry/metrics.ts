@@ -47,7 +47,7 @@ export class GatewayMetrics {
     });
     this.sharedStateFallbacks = new Counter({
       name: 'agw_shared_state_fallbacks_total',
-      help: "Operations on state shared through Redis that used this replica's local state instead (Redis unreachable), by store: circuits, rate_limits.",
+      help: "Operations on state shared through Redis that used this replica's local state instead (Redis unreachable), by store: circuits, rate_limits, signature_bindings.",
       labelNames: ['store'],
       registers,
     });

@@ -244,6 +244,43 @@ describe('signed ingest endpoint', () => {
     expect(res.json()).toMatchObject({ connectorId: 'web_chat', eventId: key });
   });
 
+  it('header ids are not signed: the same signed bytes with other header ids are refused, a plain retry is a replay', async () => {
+    const key = eventId();
+    const body = { channel: 'web-chat', payload: { text: 'captured' } };
+    const timestamp = Math.floor(Date.now() / 1000);
+    const send = (headers: Record<string, string>) =>
+      signedIngest(t, body, { secret: GLOBAL, timestamp, headers });
+    const first = await send({ 'x-gateway-connector-id': 'web_chat', 'x-idempotency-key': key });
+    expect(first.statusCode, first.body).toBe(201);
+    // The sender's own retry (same bytes, same ids) is the usual replay.
+    const retry = await send({ 'x-gateway-connector-id': 'web_chat', 'x-idempotency-key': key });
+    expect(retry.statusCode).toBe(200);
+    expect(retry.json()).toMatchObject({ deduplicated: true, eventId: key });
+    // Someone re-sending the captured request as a new event, or under another connector on the global secret.
+    for (const headers of [
+      { 'x-gateway-connector-id': 'web_chat', 'x-idempotency-key': `${key}-again` },
+      { 'x-gateway-connector-id': 'other_chat', 'x-idempotency-key': key },
+    ]) {
+      const forged = await send(headers);
+      expect(forged.statusCode, JSON.stringify(headers)).toBe(401);
+      expect(forged.json().error).toBe('AGENT_GATEWAY_INGEST_SIGNATURE_INVALID');
+      expect(forged.json().message).toContain('x-idempotency-key');
+    }
+    const events = await adminRequest(
+      t,
+      'GET',
+      `/api/admin/agent-gateway/sessions/${first.json().sessionId}/events`,
+    );
+    expect(events.json().total).toBe(1);
+    // Newly signed bytes carry their own ids.
+    const fresh = await signedIngest(t, body, {
+      secret: GLOBAL,
+      timestamp: timestamp + 1,
+      headers: { 'x-gateway-connector-id': 'web_chat', 'x-idempotency-key': `${key}-again` },
+    });
+    expect(fresh.statusCode, fresh.body).toBe(201);
+  });
+
   it('enforces connector policy budgets (413 naming the limit) and the per-connector rate limit (429 + Retry-After)', async () => {
     const base = { connectorId: 'tight', channel: 'web-chat' };
     const keys = await signedIngest(

@@ -45,5 +45,30 @@ describe.runIf(Boolean(process.env.REDIS_URL))(
       expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
       expect((await send(second, 6)).statusCode).toBe(429);
     });
+
+    it('a signature bound to its header ids on one replica is refused with other ids on the other', async () => {
+      const env = { AGENT_GATEWAY_WEBHOOK_SECRET: SECRET };
+      const a = await startTestGateway({ env, redis: true, db: first.db });
+      const b = await startTestGateway({ env, redis: true, db: first.db });
+      try {
+        const body = { channel: 'web-chat', payload: { text: 'captured once' } };
+        const timestamp = Math.floor(Date.now() / 1000);
+        const key = `sig-${randomBytes(4).toString('hex')}`;
+        const send = (t: TestGateway, idempotencyKey: string) =>
+          signedIngest(t, body, {
+            secret: SECRET,
+            timestamp,
+            headers: { 'x-gateway-connector-id': `sb-${key}`, 'x-idempotency-key': idempotencyKey },
+          });
+        expect((await send(a, key)).statusCode).toBe(201);
+        expect((await send(b, key)).json()).toMatchObject({ deduplicated: true });
+        const forged = await send(b, `${key}-2`);
+        expect(forged.statusCode).toBe(401);
+        expect(forged.json().error).toBe('AGENT_GATEWAY_INGEST_SIGNATURE_INVALID');
+      } finally {
+        await b.close();
+        await a.close();
+      }
+    });
   },
 );
