@@ -4,7 +4,7 @@ import { DISCORD_PING, discordInteractionToInput, verifyDiscord } from './discor
 import { parseBodyObject } from './ingest-input.js';
 import type { IngestPipeline, IngestResult } from './ingest-pipeline.js';
 import { mapSlackEnvelope, verifySlack } from './slack/slack-webhook.js';
-import { telegramUpdateToInput, verifyTelegram } from './telegram/telegram-webhook.js';
+import { mapTelegramUpdate, verifyTelegram } from './telegram/telegram-webhook.js';
 
 export interface WebhookRequest {
   connectorId: string;
@@ -65,8 +65,9 @@ export class ChannelWebhooks {
       if (platform === 'telegram') {
         verifyTelegram(connector, header(request.headers, 'x-telegram-bot-api-secret-token'));
         authenticated = true;
-        const input = telegramUpdateToInput(connectorId, parseBodyObject(rawBody));
-        const result = await pipeline.accept(input, pipeline.policyFor(connectorId), { platform });
+        const mapped = mapTelegramUpdate(connectorId, parseBodyObject(rawBody));
+        if (mapped.kind === 'ignore') return { status: 200, body: { ok: true, ignored: mapped.reason } };
+        const result = await pipeline.accept(mapped.input, pipeline.policyFor(connectorId), { platform });
         return { status: 200, body: summary(result) };
       }
       if (platform === 'slack') {

@@ -172,6 +172,34 @@ describe('native platform webhooks and replies back to the channel', () => {
     });
   });
 
+  it('telegram: an update without a chat to answer (my_chat_member …) is acknowledged, not stored', async () => {
+    const sessionsBefore = (await adminRequest(t, 'GET', `${S}?channel=telegram&limit=100`)).json().total;
+    const calls = fake.calls.length;
+    const res = await telegram(
+      'tg',
+      {
+        update_id: 700050,
+        my_chat_member: {
+          chat: { id: -100999, type: 'supergroup' },
+          from: { id: 1 },
+          date: 1700000000,
+          old_chat_member: { status: 'left', user: { id: 2 } },
+          new_chat_member: { status: 'member', user: { id: 2 } },
+        },
+      },
+      TELEGRAM_SECRET,
+    );
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ ok: true, ignored: 'update type my_chat_member' });
+    expect((await adminRequest(t, 'GET', `${S}?channel=telegram&limit=100`)).json().total).toBe(
+      sessionsBefore,
+    );
+    expect(fake.calls.length).toBe(calls);
+    // Still authenticated first, and update_id still required.
+    expect((await telegram('tg', { update_id: 700051, poll: {} }, 'wrong')).statusCode).toBe(401);
+    expect((await telegram('tg', { poll: {} }, TELEGRAM_SECRET)).statusCode).toBe(400);
+  });
+
   it('a platform 429 is retried after its retry_after, then delivered', async () => {
     fake.script({
       status: 429,

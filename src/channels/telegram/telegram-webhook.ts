@@ -13,8 +13,11 @@ export function verifyTelegram(connector: ChannelConnector, secretHeader: string
   }
 }
 
+/** The update kinds that carry a chat the reply can go to (SPEC's Telegram paths); others are acknowledged only. */
+const chatUpdates = ['message', 'edited_message', 'channel_post', 'callback_query'] as const;
+
 function messageText(update: Record<string, unknown>): string | undefined {
-  for (const key of ['message', 'edited_message', 'channel_post', 'edited_channel_post']) {
+  for (const key of ['message', 'edited_message', 'channel_post']) {
     const message = update[key] as { text?: unknown; caption?: unknown } | undefined;
     if (typeof message?.text === 'string') return message.text;
     if (typeof message?.caption === 'string') return message.caption;
@@ -23,11 +26,16 @@ function messageText(update: Record<string, unknown>): string | undefined {
   return typeof callback?.data === 'string' ? callback.data : undefined;
 }
 
-/** One Telegram update → pipeline input: dedup on `update_id`, the update itself as payload (plus its text). */
-export function telegramUpdateToInput(
-  connectorId: string,
-  update: Record<string, unknown>,
-): IngestRequestInput {
+export type TelegramMapping =
+  | { kind: 'ignore'; reason: string }
+  | { kind: 'ingest'; input: IngestRequestInput };
+
+/**
+ * One Telegram update → pipeline input: dedup on `update_id`, the update itself as payload (plus its text). Updates
+ * of other kinds (`my_chat_member`, `edited_channel_post`, polls …) have no chat on SPEC's paths: each would open a
+ * session of its own and a reply with nowhere to go, so they are acknowledged (200) and not stored.
+ */
+export function mapTelegramUpdate(connectorId: string, update: Record<string, unknown>): TelegramMapping {
   const updateId = update.update_id;
   if (typeof updateId !== 'number' || !Number.isSafeInteger(updateId)) {
     throw new AppError(
@@ -38,10 +46,18 @@ export function telegramUpdateToInput(
       },
     );
   }
+  const kind = chatUpdates.find((key) => update[key] !== undefined && update[key] !== null);
+  if (!kind) {
+    const other = Object.keys(update).find((key) => key !== 'update_id') ?? 'empty';
+    return { kind: 'ignore', reason: `update type ${other.slice(0, 64)}` };
+  }
   const text = messageText(update);
   return {
-    connectorId,
-    eventId: `update-${updateId}`,
-    fields: { payload: text === undefined ? update : { ...update, text } },
+    kind: 'ingest',
+    input: {
+      connectorId,
+      eventId: `update-${updateId}`,
+      fields: { payload: text === undefined ? update : { ...update, text } },
+    },
   };
 }
