@@ -138,6 +138,63 @@ describe('signed ingest endpoint', () => {
     expect(locked.json().error).toBe('AGENT_GATEWAY_INGEST_CONNECTOR_SECRET_REQUIRED');
   });
 
+  it('a rotation across restarts: the old secret works while listed and is refused once removed; connector secrets can be required', async () => {
+    const NEW = 'rotated-global-secret-0123456789';
+    const K3 = 'keyed-secret-three-0123456789abc';
+    const restart = (env: Record<string, string>) => startTestGateway({ db: t.db, env });
+    const send = (g: TestGateway, connectorId: string, secret: string) =>
+      signedIngest(g, { connectorId, eventId: eventId(), channel: 'web-chat' }, { secret });
+    // Step 1: the new secret deployed next to the old one (old global moved to PREVIOUS, a new connector key added).
+    const during = await restart({
+      AGENT_GATEWAY_WEBHOOK_SECRET: NEW,
+      AGENT_GATEWAY_WEBHOOK_SECRET_PREVIOUS: GLOBAL,
+      AGENT_GATEWAY_INGEST_CONNECTOR_SECRETS: JSON.stringify({ keyed: { k2: K2, k3: K3 } }),
+    });
+    try {
+      expect((await send(during, 'web_chat', GLOBAL)).statusCode).toBe(201);
+      expect((await send(during, 'web_chat', NEW)).statusCode).toBe(201);
+      expect((await send(during, 'keyed', K2)).statusCode).toBe(201);
+      expect((await send(during, 'keyed', K3)).statusCode).toBe(201);
+      expect((await send(during, 'keyed', K1)).statusCode).toBe(401);
+    } finally {
+      await during.close();
+    }
+    // Step 2: senders moved; the old secrets are removed. A policy and the global switch require connector secrets.
+    const after = await restart({
+      AGENT_GATEWAY_WEBHOOK_SECRET: NEW,
+      AGENT_GATEWAY_INGEST_CONNECTOR_SECRETS: JSON.stringify({ keyed: { k3: K3 }, own: OWN }),
+      AGENT_GATEWAY_INGEST_CONNECTOR_POLICIES: JSON.stringify({
+        strict_one: { requireConnectorSecret: true },
+      }),
+    });
+    try {
+      const old = await send(after, 'web_chat', GLOBAL);
+      expect(old.statusCode).toBe(401);
+      expect(old.json().error).toBe('AGENT_GATEWAY_INGEST_SIGNATURE_INVALID');
+      expect((await send(after, 'keyed', K2)).statusCode).toBe(401);
+      expect((await send(after, 'keyed', K3)).statusCode).toBe(201);
+      expect((await send(after, 'web_chat', NEW)).statusCode).toBe(201);
+      const policyRequired = await send(after, 'strict_one', NEW);
+      expect(policyRequired.statusCode).toBe(403);
+      expect(policyRequired.json().error).toBe('AGENT_GATEWAY_INGEST_CONNECTOR_SECRET_REQUIRED');
+    } finally {
+      await after.close();
+    }
+    const required = await restart({
+      AGENT_GATEWAY_WEBHOOK_SECRET: NEW,
+      AGENT_GATEWAY_INGEST_CONNECTOR_SECRETS: JSON.stringify({ own: OWN }),
+      AGENT_GATEWAY_INGEST_REQUIRE_CONNECTOR_SECRET: 'true',
+    });
+    try {
+      const globalOnly = await send(required, 'web_chat', NEW);
+      expect(globalOnly.statusCode).toBe(403);
+      expect(globalOnly.json().error).toBe('AGENT_GATEWAY_INGEST_CONNECTOR_SECRET_REQUIRED');
+      expect((await send(required, 'own', OWN)).statusCode).toBe(201);
+    } finally {
+      await required.close();
+    }
+  });
+
   it('names the field in every validation error', async () => {
     const cases: [unknown, string, string][] = [
       [
