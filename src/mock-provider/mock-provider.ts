@@ -189,11 +189,11 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
     }
     const prompt = promptOf(dialect, body);
     const text = b.fault === 'empty' ? '' : (b.text ?? `Mock answer from ${model}: ${prompt.slice(0, 80)}`);
-    if (dialect === 'openai' && b.finishReason && body.stream !== true)
+    if (dialect !== 'generic' && b.finishReason && body.stream !== true)
       return sendJson(
         res,
         200,
-        withFinish(successBody(dialect, model, text, estimateTokens(prompt)), b.finishReason),
+        withFinish(dialect, successBody(dialect, model, text, estimateTokens(prompt)), b.finishReason),
       );
     if (body.stream === true && dialect !== 'generic')
       return stream(res, dialect, model, text, estimateTokens(prompt), body, b);
@@ -235,7 +235,8 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
         setTimeout(next, b.chunkDelayMs ?? 0);
         return;
       }
-      res.write(encoder.finish(b.finishReason ?? 'stop', pieces.length));
+      if (!b.omitFinish) res.write(encoder.finish(b.finishReason ?? 'stop', pieces.length));
+      if (b.holdAfterFinish) return;
       res.end(encoder.end(b.omitDone === true));
     };
     setTimeout(next, b.firstTokenDelayMs ?? 0);

@@ -259,9 +259,16 @@ export function streamEncoder(
   };
 }
 
-/** A success body with another finish_reason (e.g. `content_filter`). */
-export function withFinish(body: unknown, finish: string): unknown {
-  const choice = (body as { choices: { finish_reason: string }[] }).choices[0];
-  if (choice) choice.finish_reason = finish;
+/** A success body with another finish_reason (e.g. `content_filter`), in the dialect's own terms. */
+export function withFinish(dialect: Exclude<Dialect, 'generic'>, body: unknown, finish: string): unknown {
+  if (dialect === 'anthropic')
+    (body as { stop_reason: string }).stop_reason = anthropicStops[finish] ?? finish;
+  else if (dialect === 'gemini') {
+    const candidate = (body as { candidates: { finishReason: string }[] }).candidates[0];
+    if (candidate) candidate.finishReason = geminiFinishes[finish] ?? finish;
+  } else {
+    const choice = (body as { choices: { finish_reason: string }[] }).choices[0];
+    if (choice) choice.finish_reason = finish;
+  }
   return body;
 }

@@ -38,6 +38,10 @@ export interface MockBehaviour {
   malformedChunkAt?: number;
   /** SSE: end the stream without `data: [DONE]`. */
   omitDone?: boolean;
+  /** SSE: end the stream without the finish_reason chunk (then `[DONE]` unless `omitDone`): a truncated answer. */
+  omitFinish?: boolean;
+  /** SSE: after the finish (and usage) keep the connection open, sending nothing more. */
+  holdAfterFinish?: boolean;
   /** The finish_reason to report (default `stop`); `content_filter` with `text: ''` is a withheld answer. */
   finishReason?: string;
 }
@@ -65,7 +69,8 @@ export interface MockScript {
 /**
  * Model names that script themselves, for demos without a script file: `mock-status-503`, `mock-rate-limit-2`,
  * `mock-latency-250`, `mock-hang`, `mock-reset`, `mock-malformed`, `mock-empty`, `mock-context-length`,
- * `mock-content-policy`, `mock-auth`, `mock-overloaded`, `mock-stream-cut`, `mock-stall`, `mock-no-done`.
+ * `mock-content-policy`, `mock-auth`, `mock-overloaded`, `mock-stream-cut`, `mock-stall`, `mock-no-done`,
+ * `mock-no-finish`, `mock-hold-after-finish`.
  */
 export function behaviourFromModelName(model: string): MockBehaviour | undefined {
   const status = /^mock-status-(\d{3})$/.exec(model);
@@ -86,6 +91,8 @@ export function behaviourFromModelName(model: string): MockBehaviour | undefined
     'mock-stream-cut': { streamCutAfter: 2 },
     'mock-stall': { stallAfter: 2 },
     'mock-no-done': { omitDone: true },
+    'mock-no-finish': { omitFinish: true },
+    'mock-hold-after-finish': { holdAfterFinish: true },
   };
   return named[model];
 }
@@ -156,6 +163,8 @@ export function outcomeOf(b: MockBehaviour): string {
   if (b.streamCutAfter !== undefined) return 'stream-cut';
   if (b.stallAfter !== undefined) return 'stall';
   if (b.malformedChunkAt !== undefined) return 'malformed-chunk';
+  if (b.omitFinish) return 'no-finish';
+  if (b.holdAfterFinish) return 'hold-after-finish';
   if (b.omitDone) return 'no-done';
   return 'ok';
 }

@@ -123,6 +123,90 @@ describe('/v1 over Anthropic and Gemini kinds (mock provider)', () => {
   });
 });
 
+describe('how answers end', () => {
+  let mock: MockProvider;
+  let runtime: AiRuntime;
+  let chat: ChatCompletions;
+  const seen: string[] = [];
+  beforeAll(async () => {
+    mock = await startMockProvider({
+      script: {
+        models: {
+          'claude-refusal': { text: 'I can start, but', finishReason: 'content_filter' },
+          'gemini-safety': { text: 'Partial text', finishReason: 'content_filter' },
+          'oai-no-finish': { omitFinish: true, text: 'cut short' },
+          'oai-hold': { holdAfterFinish: true, text: 'all of it' },
+          'gemini-hold': { holdAfterFinish: true, text: 'all of it' },
+        },
+      },
+    });
+    const provider = (id: string, kind: string, model: string) => ({
+      [`AI_RUNTIME_${id}_KIND`]: kind,
+      [`AI_RUNTIME_${id}_ENDPOINT`]: kind === 'anthropic' ? mock.url : `${mock.url}/v1`,
+      [`AI_RUNTIME_${id}_API_KEY`]: 'sk-upstream',
+      [`AI_RUNTIME_${id}_MODEL`]: model,
+    });
+    runtime = new AiRuntime({
+      definition: definitionFrom({
+        AI_RUNTIME_USE_HTTP_ADAPTERS: 'true',
+        AI_RUNTIME_MAX_RETRIES_PER_PROVIDER: '0',
+        AI_RUNTIME_STREAM_IDLE_TIMEOUT_MS: '10000',
+        ...provider('CLAUDE_REFUSAL', 'anthropic', 'claude-refusal'),
+        ...provider('GEMINI_SAFETY', 'gemini', 'gemini-safety'),
+        ...provider('OAI_NO_FINISH', 'openai', 'oai-no-finish'),
+        ...provider('OAI_HOLD', 'openai', 'oai-hold'),
+        ...provider('GEMINI_HOLD', 'gemini', 'gemini-hold'),
+      }),
+      onAttempt: (_role, a: RunAttempt) => seen.push(`${a.provider}:${a.status}`),
+    });
+    chat = new ChatCompletions(runtime);
+  });
+  afterAll(async () => {
+    await runtime?.close();
+    await mock?.close();
+  });
+
+  it('a whole answer cut short by a refusal or a safety stop says content_filter, not stop', async () => {
+    for (const model of ['claude_refusal', 'gemini_safety']) {
+      const answer = await chat.complete(input(model));
+      const choice = (
+        answer.completion.body.choices as { finish_reason: string; message: { content: string } }[]
+      )[0];
+      expect(choice?.finish_reason, model).toBe('content_filter');
+      expect(choice?.message.content, model).not.toBe('');
+    }
+  });
+
+  it('[DONE] before any finish_reason: an error at the end, and the attempt counts as failed', async () => {
+    const stream = await chat.openStream(input('oai_no_finish', { stream: true }));
+    const out = collector();
+    await stream.relay(out.sink);
+    expect(out.text()).toBe('cut short');
+    expect(out.ending()).toBe('AI_PROVIDER_BAD_RESPONSE');
+    expect(seen.at(-1)).toBe('oai_no_finish:failed');
+  });
+
+  it('after every finish_reason, an upstream that stays open is finished at once as a success (not at the idle limit)', async () => {
+    for (const model of ['oai_hold', 'gemini_hold']) {
+      const started = Date.now();
+      const stream = await chat.openStream(
+        input(model, { stream: true, stream_options: { include_usage: true } }),
+      );
+      const out = collector();
+      await stream.relay(out.sink);
+      expect(out.text(), model).toBe('all of it');
+      expect(out.ending(), model).toBe('done');
+      expect(
+        out.chunks.some((c) => c.usage),
+        model,
+      ).toBe(true);
+      expect(seen.at(-1), model).toBe(`${model}:success`);
+      // Well before the 10 s idle limit: the grace after a finish is short.
+      expect(Date.now() - started, model).toBeLessThan(6000);
+    }
+  });
+});
+
 describe('tool calls across kinds', () => {
   const tools = [{ type: 'function', function: { name: 'weather', parameters: { type: 'object' } } }];
   const request = parseChatInput({

@@ -34,10 +34,19 @@ export class IdleWatchdog {
 
   constructor(
     private readonly clock: Clock,
-    private readonly idleMs: number,
+    private idleMs: number,
     private readonly onIdle: () => void,
   ) {
     this.last = clock.now();
+  }
+
+  /** Lowers the limit from now on; a running timer is re-armed to the new limit. */
+  limit(ms: number): void {
+    if (ms >= this.idleMs) return;
+    this.idleMs = ms;
+    if (!this.cancel) return;
+    this.cancel();
+    this.arm(Math.max(0, ms - (this.clock.now() - this.last)));
   }
 
   readonly touch = (): void => {
@@ -123,11 +132,39 @@ export async function openStreamAttempt(
   return { value: { stream, prelude, watchdog }, model: typeof named === 'string' ? named : target.model };
 }
 
+/** How long an upstream that sent every finish_reason may take for its usage chunk and `[DONE]`. */
+export const AFTER_FINISH_GRACE_MS = 1000;
+
+/** Which choices have started and which have finished (`n` > 1 streams interleave them by `index`). */
+class ChoiceTracker {
+  private readonly open = new Set<number>();
+  private readonly done = new Set<number>();
+
+  see(chunk: ChatChunk): void {
+    const choices = chunk.json.choices;
+    if (!Array.isArray(choices)) return;
+    for (const choice of choices as { index?: unknown; finish_reason?: unknown }[]) {
+      const index = typeof choice?.index === 'number' ? choice.index : 0;
+      if (choice?.finish_reason) {
+        this.open.delete(index);
+        this.done.add(index);
+      } else if (!this.done.has(index)) this.open.add(index);
+    }
+  }
+
+  /** Every choice that started has its finish_reason: the answer is complete. */
+  get finished(): boolean {
+    return this.done.size > 0 && this.open.size === 0;
+  }
+}
+
 /**
  * Sends a committed stream to the client. After the first byte there is no failover: a break, a stall or a
- * malformed chunk ends the response with an error event, and so does an upstream that closes before a
- * finish_reason (a truncated answer never ends with a clean finish). An upstream that closes after its finish
- * without `[DONE]` is finalised at once. Resolves with the failure, if any, for the attempt's record.
+ * malformed chunk ends the response with an error event, and so does an upstream that ends before a finish_reason,
+ * with or without `[DONE]` (a truncated answer never ends as a clean finish). Once every choice has its
+ * finish_reason the answer is complete: the upstream then gets a short grace for its usage chunk and `[DONE]`, and
+ * one that closes, stalls or breaks instead is finalised at once as a success. Resolves with the failure, if any,
+ * for the attempt's record.
  */
 export async function relayStream(
   opened: OpenedStream,
@@ -136,9 +173,10 @@ export async function relayStream(
   includeUsage: boolean,
 ): Promise<ProviderFailure | null> {
   const { stream, watchdog } = opened;
-  let finished = false;
+  const choices = new ChoiceTracker();
   const send = async (chunk: ChatChunk) => {
-    if (chunk.finishReason) finished = true;
+    choices.see(chunk);
+    if (choices.finished) watchdog?.limit(AFTER_FINISH_GRACE_MS);
     if (chunk.usage && !includeUsage && (chunk.json.choices as unknown[] | undefined)?.length === 0) return;
     const draining = sink.write(chunk);
     if (!draining) return;
@@ -163,15 +201,24 @@ export async function relayStream(
         ? error
         : badResponse(provider, (error as Error)?.message ?? 'stream failed');
     stream.close(failure);
+    if (choices.finished) {
+      sink.end();
+      return null;
+    }
     sink.fail(failure);
     return failure;
   }
   watchdog?.stop();
-  if (finished || stream.sawDone) {
+  if (choices.finished) {
     sink.end();
     return null;
   }
-  const truncated = badResponse(provider, 'the stream ended before a finish_reason (truncated answer)');
+  const truncated = badResponse(
+    provider,
+    stream.sawDone
+      ? 'the stream sent [DONE] before a finish_reason (truncated answer)'
+      : 'the stream ended before a finish_reason (truncated answer)',
+  );
   sink.fail(truncated);
   return truncated;
 }

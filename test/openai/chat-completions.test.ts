@@ -37,6 +37,9 @@ beforeAll(async () => {
         'bad-chunk': { malformedChunkAt: 3, text: 'one two three four five six' },
         'bad-first': { malformedChunkAt: 1 },
         'no-done': { omitDone: true, text: 'complete answer' },
+        'no-finish': { omitFinish: true, text: 'cut short here' },
+        'hold-after-finish': { holdAfterFinish: true, text: 'complete answer' },
+        'down-503-d': { status: 503 },
         'ctx-model': { error: 'context_length_exceeded' },
         'policy-model': { error: 'content_policy' },
         'filtered-stream': { text: '', finishReason: 'content_filter' },
@@ -198,10 +201,13 @@ describe('/v1 non-streaming: chain-runner semantics through the OpenAI SDK', () 
     expect(mock.seen('down-503-b')).toHaveLength(2);
   });
 
-  it('content filter: a 400 with the content-policy reason', async () => {
-    const error = await failure(chat('policy-model'));
+  it("content filter: a 400 with the content-policy reason, not masked by the fallback's outage", async () => {
+    const error = await failure(chat('policy-model', ['down-503-d']));
     expect(error).toMatchObject({ status: 400, code: 'AI_PROVIDER_BAD_REQUEST' });
     expect(error.error).toMatchObject({ reason: 'content_policy' });
+    // A rejected request is not retried; the fallback was tried (and retried) and its 503 did not win.
+    expect(mock.seen('policy-model')).toHaveLength(1);
+    expect(mock.seen('down-503-d')).toHaveLength(2);
   });
 
   it('passes messages, temperature, max_tokens and tools to an OpenAI-compatible upstream', async () => {
@@ -305,6 +311,31 @@ describe('/v1 streaming: failover until the first token, honest endings after it
     expect(res.error).toBeUndefined();
     expect(res.text).toBe('complete answer');
     expect(res.finishes).toEqual(['stop']);
+  });
+
+  it('[DONE] before any finish_reason: a truncated answer, so an error event, never a clean end', async () => {
+    const res = await stream('no-finish', { fallbacks: ['backup-i'] });
+    expect(res.text).toBe('cut short here');
+    expect(res.finishes).toEqual([]);
+    expect(res.error).toBeInstanceOf(OpenAI.APIError);
+    expect(res.error?.error).toMatchObject({
+      code: 'AI_PROVIDER_BAD_RESPONSE',
+      provider: 'default-upstream',
+    });
+    expect(res.error?.message).toContain('[DONE] before a finish_reason');
+    expect(mock.seen('no-finish')).toHaveLength(1);
+    expect(mock.seen('backup-i')).toHaveLength(0);
+  });
+
+  it('an upstream that holds the stream open after its finish: the complete answer ends cleanly, with its usage', async () => {
+    // Waiting out the idle limit would turn a complete answer into a timeout error (and a circuit failure).
+    const res = await stream('hold-after-finish', { stream_options: { include_usage: true } });
+    expect(res.error).toBeUndefined();
+    expect(res.text).toBe('complete answer');
+    expect(res.finishes).toEqual(['stop']);
+    expect(res.usage).toMatchObject({ prompt_tokens: estimateTokens('hello gateway') });
+    // The gateway, not the upstream, closed the connection.
+    await expect.poll(() => mock.seen('hold-after-finish')[0]?.clientAborted).toBe(true);
   });
 
   it('content filter before any content: a 400 with the content-policy reason, not an empty success', async () => {

@@ -82,12 +82,15 @@ export function anthropicBodyOf(model: string, request: ChatRequest): Record<str
   return body;
 }
 
-const finishReasons: Record<string, string> = {
+/** Anthropic `stop_reason` → OpenAI `finish_reason` (streamed and whole answers alike). */
+export const anthropicFinishReasons: Readonly<Record<string, string>> = {
   end_turn: 'stop',
   stop_sequence: 'stop',
   max_tokens: 'length',
   tool_use: 'tool_calls',
   pause_turn: 'stop',
+  // Text that was cut off by a refusal: the answer is not complete.
+  refusal: 'content_filter',
 };
 
 /** A Messages API reply as `chat.completion`; a refusal is the provider's content-policy rejection. */
@@ -123,6 +126,6 @@ export function anthropicCompletionOf(
     input !== undefined && output !== undefined ? { inputTokens: input, outputTokens: output } : null;
   const message: Record<string, unknown> = { role: 'assistant', content: text || null };
   if (toolCalls.length > 0) message.tool_calls = toolCalls;
-  const finish = typeof stop === 'string' ? (finishReasons[stop] ?? 'stop') : 'stop';
+  const finish = typeof stop === 'string' ? (anthropicFinishReasons[stop] ?? 'stop') : 'stop';
   return { body: completionBody(model, message, finish, usage), model, usage };
 }

@@ -3,15 +3,7 @@ import { badResponse, failureFromStatus } from '../failure-classification.js';
 import type { SseTranslator } from '../sse-chat-stream.js';
 import { pick, tokenCount } from '../upstream-client.js';
 import { describeAnthropicError } from './anthropic-adapter.js';
-
-const finishReasons: Record<string, string> = {
-  end_turn: 'stop',
-  stop_sequence: 'stop',
-  max_tokens: 'length',
-  tool_use: 'tool_calls',
-  pause_turn: 'stop',
-  refusal: 'content_filter',
-};
+import { anthropicFinishReasons } from './anthropic-chat.js';
 
 /** Anthropic's streamed error types as the HTTP status they stand for (classification reads the status). */
 const errorStatus: Record<string, number> = {
@@ -78,7 +70,8 @@ export function anthropicSseTranslator(provider: string, fallbackModel: string):
       case 'message_delta': {
         output = tokenCount(pick(json, 'usage', 'output_tokens')) ?? output;
         const stop = pick(json, 'delta', 'stop_reason');
-        if (typeof stop === 'string') out.push(chunkOf(base, {}, finishReasons[stop] ?? 'stop', false));
+        if (typeof stop === 'string')
+          out.push(chunkOf(base, {}, anthropicFinishReasons[stop] ?? 'stop', false));
         break;
       }
       case 'message_stop': {

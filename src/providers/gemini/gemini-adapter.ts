@@ -22,7 +22,13 @@ export function describeGeminiError(json: unknown): ErrorBodyInfo {
   };
 }
 
-const blockedFinishReasons = new Set(['SAFETY', 'PROHIBITED_CONTENT', 'BLOCKLIST', 'SPII', 'RECITATION']);
+export const blockedFinishReasons: ReadonlySet<string> = new Set([
+  'SAFETY',
+  'PROHIBITED_CONTENT',
+  'BLOCKLIST',
+  'SPII',
+  'RECITATION',
+]);
 
 function contentPolicy(provider: string, why: string): ProviderFailure {
   return contentPolicyFailure(provider, `blocked the request (${why})`);

@@ -1,7 +1,7 @@
 import { type ChatRequest, completionBody, type OpenAiToolCall, textOfContent } from '../chat-completion.js';
 import type { TokenUsage } from '../provider.js';
 import { pick, tokenCount } from '../upstream-client.js';
-import { parseGeminiResponse } from './gemini-adapter.js';
+import { blockedFinishReasons, parseGeminiResponse } from './gemini-adapter.js';
 
 function parseArguments(text: string): unknown {
   try {
@@ -61,7 +61,11 @@ export function geminiBodyOf(request: ChatRequest): Record<string, unknown> {
   return body;
 }
 
-const finishReasons: Record<string, string> = { STOP: 'stop', MAX_TOKENS: 'length' };
+/** Gemini `finishReason` → OpenAI `finish_reason`: a safety or recitation stop is the content filter. */
+export function geminiFinishReason(finish: string): string {
+  if (finish === 'MAX_TOKENS') return 'length';
+  return blockedFinishReasons.has(finish) ? 'content_filter' : 'stop';
+}
 
 /** A generateContent reply as `chat.completion`; safety blocks stay the provider's content-policy rejection. */
 export function geminiCompletionOf(
@@ -91,7 +95,7 @@ export function geminiCompletionOf(
   }
   const reply = parseGeminiResponse(provider, json, fallbackModel);
   const finish = pick(json, 'candidates', 0, 'finishReason');
-  const reason = typeof finish === 'string' ? (finishReasons[finish] ?? 'stop') : 'stop';
+  const reason = typeof finish === 'string' ? geminiFinishReason(finish) : 'stop';
   return {
     body: completionBody(reply.model, { role: 'assistant', content: reply.output }, reason, reply.usage),
     model: reply.model,

@@ -3,8 +3,7 @@ import { badResponse, contentPolicyFailure, failureFromStatus } from '../failure
 import type { SseTranslator } from '../sse-chat-stream.js';
 import { pick, tokenCount } from '../upstream-client.js';
 import { describeGeminiError } from './gemini-adapter.js';
-
-const blocked = new Set(['SAFETY', 'PROHIBITED_CONTENT', 'BLOCKLIST', 'SPII', 'RECITATION']);
+import { geminiFinishReason } from './gemini-chat.js';
 
 /**
  * `streamGenerateContent?alt=sse` events (each a partial GenerateContentResponse) as OpenAI chunks: text parts as
@@ -70,14 +69,7 @@ export function geminiSseTranslator(provider: string, fallbackModel: string): Ss
     }
     const finish = pick(candidate, 'finishReason');
     if (typeof finish === 'string') {
-      const reason =
-        tool >= 0
-          ? 'tool_calls'
-          : finish === 'MAX_TOKENS'
-            ? 'length'
-            : blocked.has(finish)
-              ? 'content_filter'
-              : 'stop';
+      const reason = tool >= 0 ? 'tool_calls' : geminiFinishReason(finish);
       out.push(chunkOf(base, {}, reason, false));
       const input = tokenCount(pick(json, 'usageMetadata', 'promptTokenCount'));
       const output = tokenCount(pick(json, 'usageMetadata', 'candidatesTokenCount')) ?? 0;
