@@ -40,6 +40,7 @@ beforeAll(async () => {
         'no-finish': { omitFinish: true, text: 'cut short here' },
         'hold-after-finish': { holdAfterFinish: true, text: 'complete answer' },
         'down-503-d': { status: 503 },
+        'metrics-down': { status: 503 },
         'ctx-model': { error: 'context_length_exceeded' },
         'policy-model': { error: 'content_policy' },
         'filtered-stream': { text: '', finishReason: 'content_filter' },
@@ -55,7 +56,8 @@ beforeAll(async () => {
       // Generous for a loaded CI machine; the faults below exceed them by far.
       AI_RUNTIME_ATTEMPT_TIMEOUT_MS: '2000',
       AI_RUNTIME_TTFT_TIMEOUT_MS: '1000',
-      AI_RUNTIME_STREAM_IDLE_TIMEOUT_MS: '1000',
+      // Longer than the TTFT limit, so the slow-first-token test can tell which of the two fired.
+      AI_RUNTIME_STREAM_IDLE_TIMEOUT_MS: '3000',
       AI_MAKER_MODEL_CHAIN: 'local-primary',
     },
   });
@@ -260,6 +262,11 @@ describe('/v1 streaming: failover until the first token, honest endings after it
     expect(res.text).toBe('Mock answer from backup-d: hello gateway');
     expect(mock.seen('slow-first')).toHaveLength(1);
     await expect.poll(() => mock.seen('slow-first')[0]?.clientAborted).toBe(true);
+    // The primary sent its role chunk at once and then nothing: the TTFT limit (1 s) moved on to the fallback,
+    // not the idle limit (3 s).
+    const gap = (mock.seen('backup-d')[0]?.at ?? 0) - (mock.seen('slow-first')[0]?.at ?? 0);
+    expect(gap).toBeGreaterThanOrEqual(950);
+    expect(gap).toBeLessThan(2900);
   });
 
   it('no response at all while streaming: fails over within the TTFT limit', async () => {
@@ -356,6 +363,25 @@ describe('/v1 streaming: failover until the first token, honest endings after it
     const error = await failure(stream('ctx-model'));
     expect(error).toMatchObject({ status: 400 });
     expect(error.error).toMatchObject({ reason: 'context_length_exceeded' });
+  });
+});
+
+describe('/v1 calls in the metrics', () => {
+  it('every attempt of a /v1 call is counted like a role run (provider, role none, status, code)', async () => {
+    await chat('metrics-ok');
+    // The 503 is retried once, then the fallback answers: two failed attempts and one more success.
+    expect((await chat('metrics-down', ['metrics-ok'])).attempts).toBe(3);
+    const text = (await t.gateway.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const line = (status: string, code: string) =>
+      new RegExp(
+        `^agw_provider_attempts_total\\{provider="default-upstream",role="none",status="${status}",code="${code}"\\} (\\d+)$`,
+        'm',
+      );
+    expect(Number(line('success', 'none').exec(text)?.[1])).toBeGreaterThanOrEqual(2);
+    expect(Number(line('failed', 'AI_PROVIDER_UNAVAILABLE').exec(text)?.[1])).toBeGreaterThanOrEqual(2);
+    expect(text).toMatch(
+      /^agw_provider_latency_seconds_count\{provider="default-upstream",role="none"\} \d+$/m,
+    );
   });
 });
 
