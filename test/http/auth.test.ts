@@ -133,6 +133,8 @@ describe('admin authentication on every admin route', () => {
     expect(entries.find((e) => e.action === 'sessions.close' && e.target === id)).toMatchObject({
       tokenId: 'default',
       statusCode: 200,
+      method: 'POST',
+      path: '/api/admin/agent-gateway/sessions/:id/close',
     });
     expect(entries.find((e) => e.action === 'sessions.create')).toMatchObject({
       tokenId: 'operator',
