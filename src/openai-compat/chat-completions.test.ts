@@ -2,8 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definitionFrom } from '../../test/runtime/runtime-fixtures.js';
 import { type MockProvider, startMockProvider } from '../mock-provider/mock-provider.js';
 import { anthropicBodyOf, anthropicCompletionOf } from '../providers/anthropic/anthropic-chat.js';
+import { anthropicSseTranslator } from '../providers/anthropic/anthropic-stream.js';
 import type { ChatChunk } from '../providers/chat-completion.js';
 import { geminiBodyOf, geminiCompletionOf } from '../providers/gemini/gemini-chat.js';
+import { geminiSseTranslator } from '../providers/gemini/gemini-stream.js';
 import { AiRuntime } from '../runtime/ai-runtime.js';
 import type { RunAttempt } from '../runtime/chain-runner.js';
 import { ChatCompletions } from './chat-completions.js';
@@ -290,5 +292,122 @@ describe('tool calls across kinds', () => {
         { finish_reason: 'tool_calls', message: { tool_calls: [{ function: { name: 'weather' } }] } },
       ],
     });
+  });
+  it('Gemini: temperature, max_tokens, top_p and stop become generationConfig', () => {
+    const body = geminiBodyOf(
+      parseChatInput({
+        model: 'x',
+        messages: [{ role: 'user', content: 'hi' }],
+        temperature: 0.2,
+        max_tokens: 64,
+        top_p: 0.9,
+        stop: 'END',
+      }).request,
+    );
+    expect(body.generationConfig).toEqual({
+      temperature: 0.2,
+      maxOutputTokens: 64,
+      topP: 0.9,
+      stopSequences: ['END'],
+    });
+  });
+
+  it('Anthropic stream: a tool_use block becomes a streamed tool call, its partial JSON the arguments', () => {
+    const translate = anthropicSseTranslator('claude', 'claude');
+    const events: [string, unknown][] = [
+      [
+        'message_start',
+        { type: 'message_start', message: { id: 'msg_1', model: 'claude-x', usage: { input_tokens: 11 } } },
+      ],
+      [
+        'content_block_start',
+        {
+          type: 'content_block_start',
+          index: 0,
+          content_block: { type: 'tool_use', id: 'toolu_9', name: 'weather', input: {} },
+        },
+      ],
+      [
+        'content_block_delta',
+        {
+          type: 'content_block_delta',
+          index: 0,
+          delta: { type: 'input_json_delta', partial_json: '{"city":' },
+        },
+      ],
+      [
+        'content_block_delta',
+        {
+          type: 'content_block_delta',
+          index: 0,
+          delta: { type: 'input_json_delta', partial_json: '"Oslo"}' },
+        },
+      ],
+      ['content_block_stop', { type: 'content_block_stop', index: 0 }],
+      [
+        'message_delta',
+        { type: 'message_delta', delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 9 } },
+      ],
+      ['message_stop', { type: 'message_stop' }],
+    ];
+    const chunks: ChatChunk[] = [];
+    let done = false;
+    for (const [event, data] of events) {
+      const out = translate(event, JSON.stringify(data));
+      if (Array.isArray(out)) chunks.push(...out);
+      else {
+        chunks.push(...out.chunks);
+        done = out.done;
+      }
+    }
+    expect(done).toBe(true);
+    const deltas = chunks.map((c) => (c.json.choices as { delta?: Record<string, unknown> }[])[0]?.delta);
+    expect(deltas[1]).toEqual({
+      tool_calls: [
+        { index: 0, id: 'toolu_9', type: 'function', function: { name: 'weather', arguments: '' } },
+      ],
+    });
+    const args = deltas
+      .flatMap((d) => (d?.tool_calls as { function: { arguments?: string } }[] | undefined) ?? [])
+      .map((call) => call.function.arguments ?? '')
+      .join('');
+    expect(JSON.parse(args)).toEqual({ city: 'Oslo' });
+    expect(chunks[1]?.content).toBe(true); // a tool call counts as content: failover stops there
+    expect(chunks.map((c) => c.finishReason).filter(Boolean)).toEqual(['tool_calls']);
+    expect(chunks.at(-1)?.usage).toEqual({ inputTokens: 11, outputTokens: 9 });
+    expect(chunks.every((c) => c.json.model === 'claude-x')).toBe(true);
+  });
+
+  it('Gemini stream: functionCall parts become tool calls and the finish says tool_calls', () => {
+    const translate = geminiSseTranslator('gemini', 'gemini');
+    const out = translate(
+      undefined,
+      JSON.stringify({
+        candidates: [
+          {
+            content: {
+              role: 'model',
+              parts: [{ functionCall: { name: 'weather', args: { city: 'Oslo' } } }],
+            },
+            finishReason: 'STOP',
+          },
+        ],
+        usageMetadata: { promptTokenCount: 4, candidatesTokenCount: 6 },
+        modelVersion: 'gemini-x',
+      }),
+    ) as ChatChunk[];
+    const deltas = out.map((c) => (c.json.choices as { delta?: Record<string, unknown> }[])[0]?.delta);
+    expect(deltas[1]).toEqual({
+      tool_calls: [
+        {
+          index: 0,
+          id: 'call_0',
+          type: 'function',
+          function: { name: 'weather', arguments: '{"city":"Oslo"}' },
+        },
+      ],
+    });
+    expect(out.map((c) => c.finishReason).filter(Boolean)).toEqual(['tool_calls']);
+    expect(out.at(-1)?.usage).toEqual({ inputTokens: 4, outputTokens: 6 });
   });
 });

@@ -29,6 +29,7 @@ beforeAll(async () => {
         'down-503-b': { status: 503 },
         'down-503-c': { status: 503 },
         'reset-model': { fault: 'reset' },
+        'reset-stream': { fault: 'reset' },
         'hang-model': { fault: 'hang' },
         'hang-stream': { fault: 'hang' },
         'slow-first': { firstTokenDelayMs: 10_000 },
@@ -272,13 +273,18 @@ describe('/v1 streaming: failover until the first token, honest endings after it
   it('no response at all while streaming: fails over within the TTFT limit', async () => {
     const res = await stream('hang-stream', { fallbacks: ['backup-e'] });
     expect(res.models).toEqual(['backup-e']);
+    expect(res.attempts).toBe(2);
     expect(mock.seen('hang-stream')).toHaveLength(1);
+    await expect.poll(() => mock.seen('hang-stream')[0]?.clientAborted).toBe(true);
   });
 
   it('TCP reset before headers while streaming: retried, then the fallback streams', async () => {
-    const res = await stream('reset-model', { fallbacks: ['backup-f'] });
+    // Its own model name: reset-model's circuit is open after the non-streaming test, so it would be skipped.
+    const res = await stream('reset-stream', { fallbacks: ['backup-f'] });
     expect(res.error).toBeUndefined();
     expect(res.models).toEqual(['backup-f']);
+    expect(res.attempts).toBe(3);
+    expect(mock.seen('reset-stream').map((r) => r.stream)).toEqual([true, true]);
   });
 
   it('a malformed first chunk fails over before anything is sent', async () => {
@@ -294,6 +300,7 @@ describe('/v1 streaming: failover until the first token, honest endings after it
     expect(res.finishes).toEqual([]);
     expect(res.error).toBeInstanceOf(OpenAI.APIError);
     expect(res.error?.error).toMatchObject({ code: 'AI_PROVIDER_UNAVAILABLE', provider: 'default-upstream' });
+    expect(mock.seen('cut-model')).toHaveLength(1);
     expect(mock.seen('backup-h')).toHaveLength(0);
   });
 
@@ -310,6 +317,7 @@ describe('/v1 streaming: failover until the first token, honest endings after it
     expect(res.text).toBe('one two ');
     expect(res.finishes).toEqual([]);
     expect(res.error?.error).toMatchObject({ code: 'AI_PROVIDER_BAD_RESPONSE' });
+    expect(mock.seen('bad-chunk')).toHaveLength(1);
   });
 
   it('no [DONE]: finalised as soon as the upstream closes, as a complete answer', async () => {
@@ -318,6 +326,7 @@ describe('/v1 streaming: failover until the first token, honest endings after it
     expect(res.error).toBeUndefined();
     expect(res.text).toBe('complete answer');
     expect(res.finishes).toEqual(['stop']);
+    expect(mock.seen('no-done')).toHaveLength(1);
   });
 
   it('[DONE] before any finish_reason: a truncated answer, so an error event, never a clean end', async () => {
@@ -349,6 +358,7 @@ describe('/v1 streaming: failover until the first token, honest endings after it
     const error = await failure(stream('filtered-stream'));
     expect(error).toMatchObject({ status: 400, code: 'AI_PROVIDER_BAD_REQUEST' });
     expect(error.error).toMatchObject({ reason: 'content_policy' });
+    expect(mock.seen('filtered-stream')).toHaveLength(1);
   });
 
   it('every route failing before the first token is a plain JSON error with the classified status', async () => {
@@ -363,6 +373,7 @@ describe('/v1 streaming: failover until the first token, honest endings after it
     const error = await failure(stream('ctx-model'));
     expect(error).toMatchObject({ status: 400 });
     expect(error.error).toMatchObject({ reason: 'context_length_exceeded' });
+    expect(mock.seen('ctx-model').filter((r) => r.stream)).toHaveLength(1);
   });
 });
 
