@@ -10,6 +10,19 @@ export function intParam(min: number, max: number) {
     .pipe(z.number().int().min(min).max(max));
 }
 
+/**
+ * Free text to search for (trimmed, 1..`max` characters). PostgreSQL text cannot hold U+0000, so `%00` in it is a
+ * 400 here rather than a failed statement.
+ */
+export function textParam(max: number) {
+  return z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((text) => !text.includes('\u0000'), 'must not contain a NUL character (%00)');
+}
+
 export const boolParam = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 /** A trimmed, lowercased identifier that must match `pattern`. */

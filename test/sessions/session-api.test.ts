@@ -113,6 +113,10 @@ describe('sessions API', () => {
     expect(filtered.json().total).toBe(1);
     const search = await get(`${S}/${s.id}/events?eventQuery=${encodeURIComponent('ünïcödé')}`);
     expect(search.json().events.map((e: { seq: number }) => e.seq)).toEqual([2]);
+    // PostgreSQL text cannot hold U+0000: a 400 naming the parameter, not a failed statement (found by fuzzing).
+    const nul = await get(`${S}/${s.id}/events?eventQuery=a%00b`);
+    expect(nul.statusCode).toBe(400);
+    expect(nul.body).toContain('eventQuery');
     const toRole = await get(`${S}/${s.id}/events?toRole=author`);
     expect(toRole.json().total).toBe(3);
 

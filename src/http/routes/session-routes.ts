@@ -3,7 +3,7 @@ import { AppError } from '../../errors/app-error.js';
 import { publicSession, type SessionRecord, sessionHealth } from '../../sessions/session-model.js';
 import { isReservedEventType, patterns, SYSTEM_ROLE } from '../../sessions/session-rules.js';
 import type { SessionService } from '../../sessions/session-service.js';
-import { boolParam, decodeCursor, encodeCursor, idParam, intParam } from '../query-schemas.js';
+import { boolParam, decodeCursor, encodeCursor, idParam, intParam, textParam } from '../query-schemas.js';
 import type { AppServer } from '../server.js';
 
 const PREFIX = '/api/admin/agent-gateway/sessions';
@@ -67,7 +67,7 @@ const eventsQuery = z.strictObject({
       'must be up to 10 event types',
     )
     .optional(),
-  eventQuery: z.string().trim().min(1).max(200).optional(),
+  eventQuery: textParam(200).optional(),
   fromRole: role.optional(),
   toRole: role.optional(),
   provider: idParam(patterns.providerId, 'provider id').optional(),
