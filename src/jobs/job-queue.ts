@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { fromDrizzle, fromPglite, PgBoss } from 'pg-boss';
 import type { Database, Executor } from '../db/database.js';
+import { QueueWorker } from './queue-worker.js';
 
 export interface JobQueueLogger {
   warn(obj: object, msg: string): void;
@@ -23,6 +25,12 @@ function sendOptions(options: { singletonKey?: string; startAfterSeconds?: numbe
   return startAfterSeconds ? { ...rest, startAfter: startAfterSeconds } : rest;
 }
 
+/**
+ * pg-boss's NOTIFY channel for its default schema (`pgboss_` + the first 24 hex digits of sha224 of the schema
+ * name, as its plans build it). `test/jobs/job-queue.test.ts` fails if a pg-boss upgrade changes it.
+ */
+export const PGBOSS_NOTIFY_CHANNEL = `pgboss_${createHash('sha224').update('pgboss').digest('hex').slice(0, 24)}`;
+
 /** Dead workers (missed heartbeats) are noticed within seconds, not pg-boss's default minute. */
 const supervision = { superviseIntervalSeconds: 5, monitorIntervalSeconds: 5 };
 
@@ -40,10 +48,15 @@ export interface Job<T> {
 export class JobQueue {
   private readonly pendingDeletes = new Map<string, string[]>();
   private deleteTimer: NodeJS.Timeout | undefined;
-
   private constructor(
     private readonly boss: PgBoss,
     private readonly logger: JobQueueLogger,
+    private readonly queues: ReadonlyMap<string, QueueDefinition>,
+    /** One fetch loop per queue with a worker; the NOTIFY listener wakes them by queue name. */
+    private readonly workers: Map<string, QueueWorker<unknown>>,
+    /** Whether this process hears pg-boss's NOTIFY for sent jobs (else workers poll more often). */
+    private readonly notified: boolean,
+    private readonly unlisten: (() => Promise<void>) | undefined,
   ) {}
 
   static async start(
@@ -57,13 +70,14 @@ export class JobQueue {
         ? new PgBoss({
             db: fromPglite(backend.client as Parameters<typeof fromPglite>[0]),
             backend: 'pglite',
-            useListenNotify: true,
+            useListenNotify: false,
             ...supervision,
           })
         : new PgBoss({
             connectionString: backend.url,
             max: 4,
-            useListenNotify: true,
+            // Its listener would only wake pg-boss's own workers; ours listen below.
+            useListenNotify: false,
             application_name: 'agent-gateway-jobs',
             ...supervision,
           } as never);
@@ -82,7 +96,25 @@ export class JobQueue {
       if (existing) await boss.updateQueue(queue.name, options as never);
       else await boss.createQueue(queue.name, options as never);
     }
-    return new JobQueue(boss, logger);
+    // pg-boss sends NOTIFY <channel>, '<queue name>' with every job it can run now (queues created with notify).
+    const workers = new Map<string, QueueWorker<unknown>>();
+    let unlisten: (() => Promise<void>) | undefined;
+    try {
+      unlisten = await database.listen(PGBOSS_NOTIFY_CHANNEL, (name) => workers.get(name)?.wake());
+    } catch (error) {
+      logger.warn(
+        { err: { message: (error as Error).message } },
+        'job notifications unavailable; workers poll every 2 s',
+      );
+    }
+    return new JobQueue(
+      boss,
+      logger,
+      new Map(queues.map((queue) => [queue.name, queue])),
+      workers,
+      unlisten !== undefined,
+      unlisten,
+    );
   }
 
   /** Enqueues inside the caller's transaction (the job commits or rolls back with it). */
@@ -158,13 +190,10 @@ export class JobQueue {
   }
 
   /**
-   * Runs `handler` for each job, up to `concurrency` at a time in this process. A throw retries the job.
-   *
-   * Each of the `concurrency` pg-boss workers fetches on its own, woken by NOTIFY when a job is sent (with a 30 s
-   * backstop poll). A deferred job (`startAfter`, a retry delay) sends no notification when it comes due, so a queue
-   * whose jobs are deferred on purpose (`deferredPollSeconds`) gets one watcher that polls at that interval; when it
-   * finds a job it wakes the other workers, so jobs that came due together still run `concurrency` wide. Polling
-   * with every worker instead cost `concurrency` queries per interval on an idle gateway (~75 /s at the default 50).
+   * Runs `handler` for each job, up to `concurrency` at a time in this process. A throw fails the job, and pg-boss
+   * retries it (retryLimit, retryDelay with backoff). One fetch loop per queue (`QueueWorker`), woken by pg-boss's
+   * NOTIFY for the queue and polling every `deferredPollSeconds` (jobs deferred on purpose send no notification when
+   * they come due), else every 5 s (retries coming due, notifications missed while LISTEN reconnects).
    */
   async work<T>(
     queue: string,
@@ -172,41 +201,21 @@ export class JobQueue {
     handler: (job: Job<T>) => Promise<void>,
     options: { deferredPollSeconds?: number } = {},
   ): Promise<void> {
-    const run = async (jobs: Job<T>[]) => {
-      for (const job of jobs) {
-        try {
-          await handler(job);
-        } catch (error) {
-          this.logger.warn(
-            { err: { message: (error as Error).message }, queue, jobId: job.id },
-            'job failed; will retry',
-          );
-          throw error;
-        }
-      }
-    };
-    // Without LISTEN/NOTIFY (not available) pg-boss falls back to pollingIntervalSeconds for every worker.
-    const base = { batchSize: 1, pollingIntervalSeconds: 2 };
-    if (!options.deferredPollSeconds) {
-      await this.boss.work<T>(queue, { ...base, localConcurrency: concurrency } as never, run);
-      return;
-    }
-    const others =
-      concurrency > 1
-        ? await this.boss.work<T>(queue, { ...base, localConcurrency: concurrency - 1 } as never, run)
-        : undefined;
-    const watcher = { ...base, notifyPollingIntervalSeconds: Math.max(2, options.deferredPollSeconds) };
-    await this.boss.work<T>(queue, { ...watcher, localConcurrency: 1 } as never, async (jobs: Job<T>[]) => {
-      if (others) this.wake(others);
-      await run(jobs);
-    });
-  }
-
-  /** Makes the workers of one `work()` call fetch now (a busy one fetches as soon as its job is done). */
-  private wake(workId: string): void {
-    for (const worker of this.boss.getWipData()) {
-      if (worker.workId === workId) this.boss.notifyWorker(worker.id);
-    }
+    if (this.workers.has(queue)) throw new Error(`queue ${queue} already has a worker`);
+    const pollSeconds = this.notified ? (options.deferredPollSeconds ?? 5) : 2;
+    const worker = new QueueWorker<T>(
+      this.boss,
+      this.logger,
+      {
+        queue,
+        concurrency,
+        pollMs: Math.max(1, pollSeconds) * 1000,
+        heartbeatSeconds: this.queues.get(queue)?.heartbeatSeconds,
+      },
+      handler,
+    );
+    this.workers.set(queue, worker as QueueWorker<unknown>);
+    worker.wake();
   }
 
   /** A cron schedule; pg-boss makes sure only one instance across replicas enqueues each tick. */
@@ -215,6 +224,9 @@ export class JobQueue {
   }
 
   async stop(): Promise<void> {
+    await this.unlisten?.().catch(() => undefined);
+    // Jobs in hand get 5 s to finish; what is left is failed so another replica retries it at once.
+    await Promise.all([...this.workers.values()].map((worker) => worker.stop(5000)));
     if (this.deleteTimer) {
       clearTimeout(this.deleteTimer);
       await this.flushDeletes();
