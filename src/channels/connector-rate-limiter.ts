@@ -6,6 +6,14 @@ export interface RateDecision {
   retryAfterSec: number;
 }
 
+/** A store shared by replicas through Redis, falling back to this process's own state when Redis does not answer. */
+export interface SharedStoreOptions {
+  keyPrefix?: string;
+  now?: () => number;
+  /** Told of every Redis failure that made the store use its local state. */
+  onError?: (error: unknown) => void;
+}
+
 /** Fixed-window counter per connector: in-process, or in Redis so every replica shares one budget. */
 export interface ConnectorRateLimiter {
   take(connectorId: string, max: number, windowSec: number): Promise<RateDecision>;
@@ -46,11 +54,7 @@ export class RedisRateLimiter implements ConnectorRateLimiter {
 
   constructor(
     private readonly redis: Redis,
-    private readonly options: {
-      keyPrefix?: string;
-      now?: () => number;
-      onError?: (error: unknown) => void;
-    } = {},
+    private readonly options: SharedStoreOptions = {},
   ) {
     this.fallback = new MemoryRateLimiter(options.now);
   }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { SharedStoreOptions } from './connector-rate-limiter.js';
 
 /**
  * The ids a signature was first presented with. The ingest signature covers `<timestamp>.<body>`, not the
@@ -45,11 +46,7 @@ export class RedisSignatureBindings implements SignatureBindings {
 
   constructor(
     private readonly redis: Redis,
-    private readonly options: {
-      keyPrefix?: string;
-      now?: () => number;
-      onError?: (error: unknown) => void;
-    } = {},
+    private readonly options: SharedStoreOptions = {},
   ) {
     this.fallback = new MemorySignatureBindings(options.now);
   }

@@ -15,6 +15,16 @@ import type { StreamSink } from './stream-relay.js';
 const input = (model: string, extra: Record<string, unknown> = {}) =>
   parseChatInput({ model, messages: [{ role: 'user', content: 'translate me' }], ...extra });
 
+/** A provider of `kind` on the mock, as runtime env variables. */
+function providerEnv(mockUrl: string, id: string, kind: string, model: string) {
+  return {
+    [`AI_RUNTIME_${id}_KIND`]: kind,
+    [`AI_RUNTIME_${id}_ENDPOINT`]: kind === 'anthropic' ? mockUrl : `${mockUrl}/v1`,
+    [`AI_RUNTIME_${id}_API_KEY`]: 'sk-upstream',
+    [`AI_RUNTIME_${id}_MODEL`]: model,
+  };
+}
+
 /** Collects what a stream sends. */
 function collector() {
   const chunks: ChatChunk[] = [];
@@ -51,12 +61,7 @@ describe('/v1 over Anthropic and Gemini kinds (mock provider)', () => {
         },
       },
     });
-    const provider = (id: string, kind: string, model: string) => ({
-      [`AI_RUNTIME_${id}_KIND`]: kind,
-      [`AI_RUNTIME_${id}_ENDPOINT`]: kind === 'anthropic' ? mock.url : `${mock.url}/v1`,
-      [`AI_RUNTIME_${id}_API_KEY`]: 'sk-upstream',
-      [`AI_RUNTIME_${id}_MODEL`]: model,
-    });
+    const provider = (id: string, kind: string, model: string) => providerEnv(mock.url, id, kind, model);
     runtime = new AiRuntime({
       definition: definitionFrom({
         AI_RUNTIME_USE_HTTP_ADAPTERS: 'true',
@@ -142,12 +147,7 @@ describe('how answers end', () => {
         },
       },
     });
-    const provider = (id: string, kind: string, model: string) => ({
-      [`AI_RUNTIME_${id}_KIND`]: kind,
-      [`AI_RUNTIME_${id}_ENDPOINT`]: kind === 'anthropic' ? mock.url : `${mock.url}/v1`,
-      [`AI_RUNTIME_${id}_API_KEY`]: 'sk-upstream',
-      [`AI_RUNTIME_${id}_MODEL`]: model,
-    });
+    const provider = (id: string, kind: string, model: string) => providerEnv(mock.url, id, kind, model);
     runtime = new AiRuntime({
       definition: definitionFrom({
         AI_RUNTIME_USE_HTTP_ADAPTERS: 'true',

@@ -5,6 +5,29 @@ import { adminRequest, startTestGateway, type TestGateway } from '../helpers/tes
 
 const SECRET = 'concurrency-secret-0123456789abcdef';
 
+/**
+ * Sends the same signed request `count` times at once (request i to `urlOf(i)`) and checks the outcome: exactly one
+ * 201, every other answer a 200 replay of that same event. Returns the applied answer.
+ */
+async function burstOfDuplicates(raw: string, count: number, urlOf: (i: number) => string) {
+  const headers = signedHeaders(raw, { secret: SECRET });
+  const responses = await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const res = await request(`${urlOf(i)}${INGEST_PATH}`, { method: 'POST', headers, body: raw });
+      return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
+    }),
+  );
+  const statuses = responses.map((r) => r.status);
+  expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+  expect(statuses.filter((s) => s === 200)).toHaveLength(count - 1);
+  const applied = responses.find((r) => r.status === 201)!.body;
+  for (const r of responses.filter((x) => x.status === 200)) {
+    expect(r.body).toMatchObject({ applied: false, deduplicated: true, sessionId: applied.sessionId });
+    expect((r.body.event as { id: string }).id).toBe((applied.event as { id: string }).id);
+  }
+  return applied;
+}
+
 describe('durable dedup under concurrent duplicates', () => {
   let t: TestGateway;
   beforeAll(async () => {
@@ -25,22 +48,8 @@ describe('durable dedup under concurrent duplicates', () => {
       type: 'note',
       payload: { text: 'only once' },
     });
-    const headers = signedHeaders(raw, { secret: SECRET });
-    const responses = await Promise.all(
-      Array.from({ length: 50 }, async () => {
-        const res = await request(`${t.url}${INGEST_PATH}`, { method: 'POST', headers, body: raw });
-        return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
-      }),
-    );
-    const statuses = responses.map((r) => r.status);
-    expect(statuses.filter((s) => s === 201)).toHaveLength(1);
-    expect(statuses.filter((s) => s === 200)).toHaveLength(49);
-    const applied = responses.find((r) => r.status === 201)!.body;
+    const applied = await burstOfDuplicates(raw, 50, () => t.url);
     const sessionId = applied.sessionId as string;
-    for (const r of responses.filter((x) => x.status === 200)) {
-      expect(r.body).toMatchObject({ applied: false, deduplicated: true, sessionId });
-      expect((r.body.event as { id: string }).id).toBe((applied.event as { id: string }).id);
-    }
     const events = (
       await adminRequest(t, 'GET', `/api/admin/agent-gateway/sessions/${sessionId}/events`)
     ).json();
@@ -63,22 +72,7 @@ describe('durable dedup under concurrent duplicates', () => {
         externalSessionId: 'burst-room-2',
         payload: { text: 'only once, whichever replica' },
       });
-      const headers = signedHeaders(raw, { secret: SECRET });
-      const responses = await Promise.all(
-        Array.from({ length: 50 }, async (_, i) => {
-          const url = `${(i % 2 === 0 ? t : second).url}${INGEST_PATH}`;
-          const res = await request(url, { method: 'POST', headers, body: raw });
-          return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
-        }),
-      );
-      expect(responses.filter((r) => r.status === 201)).toHaveLength(1);
-      expect(responses.filter((r) => r.status === 200)).toHaveLength(49);
-      const applied = responses.find((r) => r.status === 201)!.body;
-      const eventId = (applied.event as { id: string }).id;
-      for (const r of responses.filter((x) => x.status === 200)) {
-        expect(r.body).toMatchObject({ applied: false, deduplicated: true, sessionId: applied.sessionId });
-        expect((r.body.event as { id: string }).id).toBe(eventId);
-      }
+      const applied = await burstOfDuplicates(raw, 50, (i) => (i % 2 === 0 ? t : second).url);
       const events = (
         await adminRequest(t, 'GET', `/api/admin/agent-gateway/sessions/${applied.sessionId}/events`)
       ).json();
