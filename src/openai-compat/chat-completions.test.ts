@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definitionFrom } from '../../test/runtime/runtime-fixtures.js';
 import { type MockProvider, startMockProvider } from '../mock-provider/mock-provider.js';
+import type { MockScript } from '../mock-provider/mock-script.js';
 import { anthropicBodyOf, anthropicCompletionOf } from '../providers/anthropic/anthropic-chat.js';
 import { anthropicSseTranslator } from '../providers/anthropic/anthropic-stream.js';
 import type { ChatChunk } from '../providers/chat-completion.js';
@@ -15,14 +16,34 @@ import type { StreamSink } from './stream-relay.js';
 const input = (model: string, extra: Record<string, unknown> = {}) =>
   parseChatInput({ model, messages: [{ role: 'user', content: 'translate me' }], ...extra });
 
-/** A provider of `kind` on the mock, as runtime env variables. */
-function providerEnv(mockUrl: string, id: string, kind: string, model: string) {
-  return {
+/**
+ * A mock provider scripted with `models`, and a runtime over it: `providers` as [env id, kind, model], plus `env`,
+ * with HTTP adapters and no retries.
+ */
+async function kindRuntime(
+  models: NonNullable<MockScript['models']>,
+  providers: [string, string, string][],
+  env: Record<string, string>,
+  onAttempt: (role: string | null, attempt: RunAttempt) => void,
+) {
+  const mock = await startMockProvider({ script: { models } });
+  const providerEnv = providers.map(([id, kind, model]) => ({
     [`AI_RUNTIME_${id}_KIND`]: kind,
-    [`AI_RUNTIME_${id}_ENDPOINT`]: kind === 'anthropic' ? mockUrl : `${mockUrl}/v1`,
+    [`AI_RUNTIME_${id}_ENDPOINT`]: kind === 'anthropic' ? mock.url : `${mock.url}/v1`,
     [`AI_RUNTIME_${id}_API_KEY`]: 'sk-upstream',
     [`AI_RUNTIME_${id}_MODEL`]: model,
-  };
+  }));
+  const runtime = new AiRuntime({
+    definition: definitionFrom(
+      Object.assign(
+        { AI_RUNTIME_USE_HTTP_ADAPTERS: 'true', AI_RUNTIME_MAX_RETRIES_PER_PROVIDER: '0' },
+        env,
+        ...providerEnv,
+      ),
+    ),
+    onAttempt,
+  });
+  return { mock, runtime, chat: new ChatCompletions(runtime) };
 }
 
 /** Collects what a stream sends. */
@@ -52,31 +73,22 @@ describe('/v1 over Anthropic and Gemini kinds (mock provider)', () => {
   let chat: ChatCompletions;
   const seen: string[] = [];
   beforeAll(async () => {
-    mock = await startMockProvider({
-      script: {
-        models: {
-          'claude-down': { status: 529 },
-          'claude-cut': { streamCutAfter: 2, text: 'one two three four' },
-          'gemini-slow': { firstTokenDelayMs: 5000 },
-        },
+    ({ mock, runtime, chat } = await kindRuntime(
+      {
+        'claude-down': { status: 529 },
+        'claude-cut': { streamCutAfter: 2, text: 'one two three four' },
+        'gemini-slow': { firstTokenDelayMs: 5000 },
       },
-    });
-    const provider = (id: string, kind: string, model: string) => providerEnv(mock.url, id, kind, model);
-    runtime = new AiRuntime({
-      definition: definitionFrom({
-        AI_RUNTIME_USE_HTTP_ADAPTERS: 'true',
-        AI_RUNTIME_MAX_RETRIES_PER_PROVIDER: '0',
-        AI_JUDGE_MODEL_CHAIN: 'claude-down,claude,gemini',
-        AI_RUNTIME_TTFT_TIMEOUT_MS: '500',
-        ...provider('CLAUDE_DOWN', 'anthropic', 'claude-down'),
-        ...provider('CLAUDE_CUT', 'anthropic', 'claude-cut'),
-        ...provider('GEMINI_SLOW', 'gemini', 'gemini-slow'),
-        ...provider('CLAUDE', 'anthropic', 'claude-mock'),
-        ...provider('GEMINI', 'gemini', 'gemini-mock'),
-      }),
-      onAttempt: (role, a: RunAttempt) => seen.push(`${role}:${a.provider}:${a.status}`),
-    });
-    chat = new ChatCompletions(runtime);
+      [
+        ['CLAUDE_DOWN', 'anthropic', 'claude-down'],
+        ['CLAUDE_CUT', 'anthropic', 'claude-cut'],
+        ['GEMINI_SLOW', 'gemini', 'gemini-slow'],
+        ['CLAUDE', 'anthropic', 'claude-mock'],
+        ['GEMINI', 'gemini', 'gemini-mock'],
+      ],
+      { AI_JUDGE_MODEL_CHAIN: 'claude-down,claude,gemini', AI_RUNTIME_TTFT_TIMEOUT_MS: '500' },
+      (role, a) => seen.push(`${role}:${a.provider}:${a.status}`),
+    ));
   });
   afterAll(async () => {
     await runtime?.close();
@@ -136,32 +148,24 @@ describe('how answers end', () => {
   let chat: ChatCompletions;
   const seen: string[] = [];
   beforeAll(async () => {
-    mock = await startMockProvider({
-      script: {
-        models: {
-          'claude-refusal': { text: 'I can start, but', finishReason: 'content_filter' },
-          'gemini-safety': { text: 'Partial text', finishReason: 'content_filter' },
-          'oai-no-finish': { omitFinish: true, text: 'cut short' },
-          'oai-hold': { holdAfterFinish: true, text: 'all of it' },
-          'gemini-hold': { holdAfterFinish: true, text: 'all of it' },
-        },
+    ({ mock, runtime, chat } = await kindRuntime(
+      {
+        'claude-refusal': { text: 'I can start, but', finishReason: 'content_filter' },
+        'gemini-safety': { text: 'Partial text', finishReason: 'content_filter' },
+        'oai-no-finish': { omitFinish: true, text: 'cut short' },
+        'oai-hold': { holdAfterFinish: true, text: 'all of it' },
+        'gemini-hold': { holdAfterFinish: true, text: 'all of it' },
       },
-    });
-    const provider = (id: string, kind: string, model: string) => providerEnv(mock.url, id, kind, model);
-    runtime = new AiRuntime({
-      definition: definitionFrom({
-        AI_RUNTIME_USE_HTTP_ADAPTERS: 'true',
-        AI_RUNTIME_MAX_RETRIES_PER_PROVIDER: '0',
-        AI_RUNTIME_STREAM_IDLE_TIMEOUT_MS: '10000',
-        ...provider('CLAUDE_REFUSAL', 'anthropic', 'claude-refusal'),
-        ...provider('GEMINI_SAFETY', 'gemini', 'gemini-safety'),
-        ...provider('OAI_NO_FINISH', 'openai', 'oai-no-finish'),
-        ...provider('OAI_HOLD', 'openai', 'oai-hold'),
-        ...provider('GEMINI_HOLD', 'gemini', 'gemini-hold'),
-      }),
-      onAttempt: (_role, a: RunAttempt) => seen.push(`${a.provider}:${a.status}`),
-    });
-    chat = new ChatCompletions(runtime);
+      [
+        ['CLAUDE_REFUSAL', 'anthropic', 'claude-refusal'],
+        ['GEMINI_SAFETY', 'gemini', 'gemini-safety'],
+        ['OAI_NO_FINISH', 'openai', 'oai-no-finish'],
+        ['OAI_HOLD', 'openai', 'oai-hold'],
+        ['GEMINI_HOLD', 'gemini', 'gemini-hold'],
+      ],
+      { AI_RUNTIME_STREAM_IDLE_TIMEOUT_MS: '10000' },
+      (_role, a) => seen.push(`${a.provider}:${a.status}`),
+    ));
   });
   afterAll(async () => {
     await runtime?.close();
