@@ -3,7 +3,7 @@ import type { DeterministicScript } from '../providers/deterministic/determinist
 import type { ProviderAdapter, ProviderKind } from '../providers/provider.js';
 import { createProviderRegistry } from '../providers/provider-registry.js';
 import { UpstreamClient } from '../providers/upstream-client.js';
-import type { AttemptAnswer, AttemptContext, ChainOutcome, ChainPlan } from './chain-plan.js';
+import type { AttemptAnswer, AttemptContext, ChainOutcome, ChainPlan, RunRoute } from './chain-plan.js';
 import {
   type AttemptHookContext,
   ChainRunner,
@@ -11,7 +11,7 @@ import {
   type RunAttempt,
   type RunRoleRequest,
 } from './chain-runner.js';
-import { CircuitBreaker } from './circuit-breaker.js';
+import { CircuitBreaker, type CircuitView } from './circuit-breaker.js';
 import { type CircuitStore, MemoryCircuitStore } from './circuit-store.js';
 import { type Clock, systemClock } from './clock.js';
 import type { DryRunInput } from './dry-run-input.js';
@@ -19,6 +19,16 @@ import { healthSnapshot, providerStates } from './health-snapshot.js';
 import { RedisCircuitStore } from './redis-circuit-store.js';
 import { type Role, roles } from './roles.js';
 import type { RuntimeDefinition } from './runtime-config.js';
+
+/** How many default-upstream models' circuits profiles and health show (the most recently used). */
+const maxTrackedRoutes = 100;
+
+/** The circuit of one default-upstream model (one per auth profile), as profiles and health show it. */
+export interface UpstreamModelState extends CircuitView {
+  model: string;
+  provider: string;
+  profile: string;
+}
 
 export interface AiRuntimeOptions {
   definition: RuntimeDefinition;
@@ -107,7 +117,43 @@ export class AiRuntime {
     plan: ChainPlan,
     invoke: (context: AttemptContext) => Promise<AttemptAnswer<T>>,
   ): Promise<ChainOutcome<T>> {
+    for (const route of plan.routes) if (route.circuitId !== undefined) this.noteRoute(route);
     return this.runner.runChain(plan, invoke);
+  }
+
+  /**
+   * Routes with a circuit of their own (a default-upstream model) are not in the configuration: the last
+   * `maxTrackedRoutes` used are remembered so profiles and health can show their circuits.
+   */
+  private readonly trackedRoutes = new Map<string, RunRoute>();
+
+  private noteRoute(route: RunRoute): void {
+    const id = route.circuitId as string;
+    this.trackedRoutes.delete(id);
+    this.trackedRoutes.set(id, route);
+    if (this.trackedRoutes.size > maxTrackedRoutes) {
+      const oldest = this.trackedRoutes.keys().next().value;
+      if (oldest !== undefined) this.trackedRoutes.delete(oldest);
+    }
+  }
+
+  /** The circuits of the default-upstream models this process routed to recently, most recent first. */
+  async upstreamModels(): Promise<UpstreamModelState[]> {
+    const routes = [...this.trackedRoutes.values()].reverse();
+    if (routes.length === 0) return [];
+    const keys = routes.flatMap((route) =>
+      route.provider.profiles.map((profile) => `${route.circuitId}@${profile.name}`),
+    );
+    const views = await this.breaker.views(keys);
+    let index = 0;
+    return routes.flatMap((route) =>
+      route.provider.profiles.map((profile) => ({
+        model: route.model ?? route.provider.model,
+        provider: route.provider.id,
+        profile: profile.name,
+        ...(views[index++] as CircuitView),
+      })),
+    );
   }
 
   /** GET /api/admin/ai-runtime/profiles. */
@@ -115,14 +161,17 @@ export class AiRuntime {
     return {
       profiles: roles.map((role) => ({ role, providers: [...this.definition.chains[role]] })),
       providers: await providerStates(this.definition, this.breaker),
+      upstreamModels: await this.upstreamModels(),
     };
   }
 
   /** GET /api/admin/ai-runtime/health. */
   async health() {
     const states = await providerStates(this.definition, this.breaker);
+    const upstreamModels = await this.upstreamModels();
     return {
       ...healthSnapshot(this.definition, states, this.clock.now()),
+      upstreamModels,
       circuitStore: this.breaker.store.kind,
       circuitStoreError: this.breaker.storeError,
       httpAdapters: this.definition.settings.useHttpAdapters,

@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MockProvider, startMockProvider } from '../../src/mock-provider/mock-provider.js';
 import { estimateTokens } from '../../src/mock-provider/mock-responses.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { adminRequest, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 /**
  * The real `openai` SDK against the gateway, with `agw mock-provider` as the upstream: each fault asserts what the
@@ -42,6 +42,10 @@ beforeAll(async () => {
         'hold-after-finish': { holdAfterFinish: true, text: 'complete answer' },
         'down-503-d': { status: 503 },
         'metrics-down': { status: 503 },
+        'snap-down': [
+          { error: 'rate_limit', retryAfter: 1 },
+          { error: 'rate_limit', retryAfter: 30 },
+        ],
         'ctx-model': { error: 'context_length_exceeded' },
         'policy-model': { error: 'content_policy' },
         'filtered-stream': { text: '', finishReason: 'content_filter' },
@@ -393,6 +397,35 @@ describe('/v1 calls in the metrics', () => {
     expect(text).toMatch(
       /^agw_provider_latency_seconds_count\{provider="default-upstream",role="none"\} \d+$/m,
     );
+  });
+});
+
+describe('/v1 circuits in the runtime snapshots', () => {
+  it('profiles and health show the circuit of each default-upstream model used, most recent first', async () => {
+    // snap-down's second 429 asks for 30 s: its circuit opens, and the fallback answers.
+    expect((await chat('snap-down', ['metrics-ok'])).provider).toBe('default-upstream');
+    for (const path of ['/api/admin/ai-runtime/profiles', '/api/admin/ai-runtime/health']) {
+      const body = (await adminRequest(t, 'GET', path)).json();
+      const models = body.upstreamModels as {
+        model: string;
+        provider: string;
+        circuit: string;
+        coolingDown: boolean;
+      }[];
+      expect(models[0], path).toMatchObject({
+        model: 'metrics-ok',
+        provider: 'default-upstream',
+        circuit: 'closed',
+      });
+      expect(
+        models.find((m) => m.model === 'snap-down'),
+        path,
+      ).toMatchObject({
+        circuit: 'open',
+        coolingDown: true,
+        lastFailureCode: 'AI_PROVIDER_RATE_LIMITED',
+      });
+    }
   });
 });
 
