@@ -147,6 +147,7 @@ describe('how answers end', () => {
   let runtime: AiRuntime;
   let chat: ChatCompletions;
   const seen: string[] = [];
+  const latencies: number[] = [];
   beforeAll(async () => {
     ({ mock, runtime, chat } = await kindRuntime(
       {
@@ -155,6 +156,7 @@ describe('how answers end', () => {
         'oai-no-finish': { omitFinish: true, text: 'cut short' },
         'oai-hold': { holdAfterFinish: true, text: 'all of it' },
         'gemini-hold': { holdAfterFinish: true, text: 'all of it' },
+        'oai-slow-stream': { chunkDelayMs: 150, text: 'one two three four five six' },
       },
       [
         ['CLAUDE_REFUSAL', 'anthropic', 'claude-refusal'],
@@ -162,9 +164,13 @@ describe('how answers end', () => {
         ['OAI_NO_FINISH', 'openai', 'oai-no-finish'],
         ['OAI_HOLD', 'openai', 'oai-hold'],
         ['GEMINI_HOLD', 'gemini', 'gemini-hold'],
+        ['OAI_SLOW_STREAM', 'openai', 'oai-slow-stream'],
       ],
       { AI_RUNTIME_STREAM_IDLE_TIMEOUT_MS: '10000' },
-      (_role, a) => seen.push(`${a.provider}:${a.status}`),
+      (_role, a) => {
+        seen.push(`${a.provider}:${a.status}`);
+        latencies.push(a.latencyMs ?? -1);
+      },
     ));
   });
   afterAll(async () => {
@@ -210,6 +216,19 @@ describe('how answers end', () => {
       // Well before the 10 s idle limit: the grace after a finish is short.
       expect(Date.now() - started, model).toBeLessThan(6000);
     }
+  });
+
+  it("a streamed attempt's latency is its time to the first token, not the stream's length", async () => {
+    const stream = await chat.openStream(input('oai_slow_stream', { stream: true }));
+    const out = collector();
+    const started = Date.now();
+    await stream.relay(out.sink);
+    expect(out.ending()).toBe('done');
+    // Six words 150 ms apart: the relay took ~750 ms after the first one arrived.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+    expect(seen.at(-1)).toBe('oai_slow_stream:success');
+    expect(latencies.at(-1)).toBeGreaterThanOrEqual(0);
+    expect(latencies.at(-1)).toBeLessThan(400);
   });
 });
 

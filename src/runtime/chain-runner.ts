@@ -214,6 +214,9 @@ export class ChainRunner {
                   )
                 : invoke({ target, mode, adapter, signal }),
             );
+            // The attempt's latency is the time to its answer: for a stream, the first content chunk (the time the
+            // rest of the stream takes is the answer's length, not the provider's speed).
+            const latencyMs = clock.now() - t0;
             let once = false;
             return {
               answer: {
@@ -233,7 +236,7 @@ export class ChainRunner {
                   target,
                   mode,
                   failure ? 'failed' : 'success',
-                  clock.now() - t0,
+                  latencyMs,
                   failure ?? null,
                 );
                 record.model = answer.model;
