@@ -48,14 +48,14 @@ export interface Job<T> {
 export class JobQueue {
   private readonly pendingDeletes = new Map<string, string[]>();
   private deleteTimer: NodeJS.Timeout | undefined;
+
   private constructor(
     private readonly boss: PgBoss,
     private readonly logger: JobQueueLogger,
     private readonly queues: ReadonlyMap<string, QueueDefinition>,
     /** One fetch loop per queue with a worker; the NOTIFY listener wakes them by queue name. */
     private readonly workers: Map<string, QueueWorker<unknown>>,
-    /** Whether this process hears pg-boss's NOTIFY for sent jobs (else workers poll more often). */
-    private readonly notified: boolean,
+    /** Set when this process hears pg-boss's NOTIFY for sent jobs (else workers poll more often). */
     private readonly unlisten: (() => Promise<void>) | undefined,
   ) {}
 
@@ -107,14 +107,7 @@ export class JobQueue {
         'job notifications unavailable; workers poll every 2 s',
       );
     }
-    return new JobQueue(
-      boss,
-      logger,
-      new Map(queues.map((queue) => [queue.name, queue])),
-      workers,
-      unlisten !== undefined,
-      unlisten,
-    );
+    return new JobQueue(boss, logger, new Map(queues.map((queue) => [queue.name, queue])), workers, unlisten);
   }
 
   /** Enqueues inside the caller's transaction (the job commits or rolls back with it). */
@@ -202,7 +195,7 @@ export class JobQueue {
     options: { deferredPollSeconds?: number } = {},
   ): Promise<void> {
     if (this.workers.has(queue)) throw new Error(`queue ${queue} already has a worker`);
-    const pollSeconds = this.notified ? (options.deferredPollSeconds ?? 5) : 2;
+    const pollSeconds = this.unlisten ? (options.deferredPollSeconds ?? 5) : 2;
     const worker = new QueueWorker<T>(
       this.boss,
       this.logger,

@@ -18,8 +18,8 @@ export interface QueueWorkerOptions {
  * ~41 transactions.
  */
 export class QueueWorker<T> {
-  private readonly active = new Map<string, Job<T>>();
-  private readonly running = new Set<Promise<void>>();
+  /** The jobs in hand, each with its run (settled when the job is). */
+  private readonly active = new Map<string, { job: Job<T>; run: Promise<void> }>();
   private fetching = false;
   /** A wake-up arrived during a fetch, or a fetch came back full: there may be more to claim. */
   private more = false;
@@ -40,11 +40,6 @@ export class QueueWorker<T> {
       this.heartbeatTimer = setInterval(() => void this.heartbeat(), (options.heartbeatSeconds * 1000) / 2);
       this.heartbeatTimer.unref();
     }
-  }
-
-  /** Jobs being run right now. */
-  get activeCount(): number {
-    return this.active.size;
   }
 
   /** Claims what there is room for (now, or right after the fetch in progress). */
@@ -81,13 +76,11 @@ export class QueueWorker<T> {
   }
 
   private start(job: Job<T>): void {
-    this.active.set(job.id, job);
     const run = this.run(job).finally(() => {
       this.active.delete(job.id);
-      this.running.delete(run);
       if (this.more) this.wake();
     });
-    this.running.add(run);
+    this.active.set(job.id, { job, run });
   }
 
   private async run(job: Job<T>): Promise<void> {
@@ -111,7 +104,7 @@ export class QueueWorker<T> {
   private async heartbeat(): Promise<void> {
     if (this.active.size === 0) return;
     try {
-      await this.boss.touch(this.options.queue, [...this.active.values()]);
+      await this.boss.touch(this.options.queue, this.jobsInHand());
     } catch (error) {
       this.logError(error, 'job heartbeat failed');
     }
@@ -126,18 +119,22 @@ export class QueueWorker<T> {
     clearInterval(this.pollTimer);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.allSettled([...this.running]),
+      Promise.allSettled([...this.active.values()].map((entry) => entry.run)),
       new Promise((resolve) => {
         timer = setTimeout(resolve, timeoutMs);
       }),
     ]);
     clearTimeout(timer);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    const left = [...this.active.values()];
+    const left = this.jobsInHand();
     if (left.length > 0)
       await this.boss
         .fail(this.options.queue, left, { message: 'the worker stopped before the job finished' })
         .catch((error: unknown) => this.logError(error, 'jobs left at shutdown could not be failed'));
+  }
+
+  private jobsInHand(): Job<T>[] {
+    return [...this.active.values()].map((entry) => entry.job);
   }
 
   private logError(error: unknown, msg: string): void {

@@ -60,6 +60,11 @@ export class AiRuntime {
   readonly upstream: UpstreamClient;
   private readonly runner: ChainRunner;
   readonly clock: Clock;
+  /**
+   * Routes with a circuit of their own (a default-upstream model) are not in the configuration: the last
+   * `maxTrackedRoutes` used are remembered so profiles and health can show their circuits.
+   */
+  private readonly trackedRoutes = new Map<string, RunRoute>();
 
   constructor(private readonly options: AiRuntimeOptions) {
     const { definition } = options;
@@ -120,12 +125,6 @@ export class AiRuntime {
     for (const route of plan.routes) if (route.circuitId !== undefined) this.noteRoute(route);
     return this.runner.runChain(plan, invoke);
   }
-
-  /**
-   * Routes with a circuit of their own (a default-upstream model) are not in the configuration: the last
-   * `maxTrackedRoutes` used are remembered so profiles and health can show their circuits.
-   */
-  private readonly trackedRoutes = new Map<string, RunRoute>();
 
   private noteRoute(route: RunRoute): void {
     const id = route.circuitId as string;
