@@ -371,8 +371,10 @@ describe('admin console in a real browser', () => {
       await p.page.getByLabel('Window').selectOption('72');
       await p.page.getByRole('button', { name: 'Apply' }).click();
       await p.page.waitForFunction(() => location.hash === '#/telemetry?hours=72');
+      // The 24 h render's "loaded" marker can still be on the page when the hash changes: wait for the new request
+      // to arrive, then for the page to have drawn its answer.
+      await expect.poll(() => fake.requests.at(-1)?.query).toBe('hours=72&limit=200');
       await p.page.locator('[data-telemetry-state=loaded]').waitFor();
-      expect(fake.requests.at(-1)?.query).toBe('hours=72&limit=200');
       expectClean(p);
     } finally {
       await fake.close();
