@@ -22,6 +22,8 @@ const PER_WORKER = Number(process.env.BENCH_PER_WORKER ?? 60);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
 const THROUGHPUT_ROUNDS = Number(process.env.BENCH_THROUGHPUT_ROUNDS ?? 3);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
+/** Redis for the shared-circuits side (skipped, and said so, when unset). */
+const REDIS_URL = process.env.REDIS_URL;
 const KEY = 'sk-bench-0123456789abcdef';
 const BODY = JSON.stringify({
   model: 'bench-model',
@@ -158,26 +160,32 @@ async function main() {
     "import('./dist/mock-provider/mock-provider.js').then(async (m) => { const p = await m.startMockProvider({}); console.log('URL ' + p.url); })";
   const mock = await startChild(['-e', mockCode], process.env, /URL (\S+)/);
   const bare = await startChild(['-e', bareProxyCode, mock.url], process.env, /URL (\S+)/);
-  const dataDir = mkdtempSync(join(tmpdir(), 'agw-bench-'));
-  const gateway = await startChild(
-    [
-      ...(process.env.BENCH_GATEWAY_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=.tmp/prof'] : []),
-      'dist/main.js',
-    ],
-    {
-      PATH: process.env.PATH,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      AGW_DATA_DIR: dataDir,
-      LOG_LEVEL,
-      ADMIN_API_TOKEN: 'bench-admin-token-0123456789',
-      GATEWAY_API_KEYS: KEY,
-      AI_RUNTIME_USE_HTTP_ADAPTERS: 'true',
-      AI_RUNTIME_DEFAULT_UPSTREAM: `${mock.url}/v1`,
-      ...(store ? { DATABASE_URL: store.url } : {}),
-    },
-    /listening on (http:\/\/\S+)/,
-  );
+  const dataDirs: string[] = [];
+  const startGateway = (extraEnv: NodeJS.ProcessEnv = {}) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'agw-bench-'));
+    dataDirs.push(dataDir);
+    return startChild(
+      [
+        ...(process.env.BENCH_GATEWAY_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=.tmp/prof'] : []),
+        'dist/main.js',
+      ],
+      {
+        PATH: process.env.PATH,
+        HOST: '127.0.0.1',
+        PORT: '0',
+        AGW_DATA_DIR: dataDir,
+        LOG_LEVEL,
+        ADMIN_API_TOKEN: 'bench-admin-token-0123456789',
+        GATEWAY_API_KEYS: KEY,
+        AI_RUNTIME_USE_HTTP_ADAPTERS: 'true',
+        AI_RUNTIME_DEFAULT_UPSTREAM: `${mock.url}/v1`,
+        ...(store ? { DATABASE_URL: store.url } : {}),
+        ...extraEnv,
+      },
+      /listening on (http:\/\/\S+)/,
+    );
+  };
+  const gateway = await startGateway();
   const origins: Record<Side, string> = {
     direct: mock.url,
     bare: bare.url,
@@ -262,6 +270,21 @@ async function main() {
   portkey?.stop();
   const median = (runs: Cannon[]) =>
     [...runs].sort((a, b) => a.requests.average - b.requests.average)[Math.floor(runs.length / 2)]!;
+
+  // Production with several replicas shares circuits through Redis: a second gateway on REDIS_URL, measured in
+  // rounds interleaved with the first (in-process circuits) so the comparison is same-phase.
+  const redisRounds = { memory: [] as Cannon[], redis: [] as Cannon[] };
+  if (REDIS_URL) {
+    const shared = await startGateway({ REDIS_URL });
+    const sharedUrl = shared.url.replace('localhost', '127.0.0.1');
+    await cannon(sharedUrl, headers);
+    for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
+      redisRounds.memory.push(await cannon(origins.gateway, headers));
+      redisRounds.redis.push(await cannon(sharedUrl, headers));
+    }
+    shared.child.kill('SIGTERM');
+    await new Promise((resolve) => shared.child.once('exit', resolve));
+  }
   const thr = { direct: median(rounds.direct), bare: median(rounds.bare), gateway: median(rounds.gateway) };
 
   console.log(
@@ -342,6 +365,23 @@ async function main() {
   } else {
     console.log('  Portkey side by side: not measured (@portkey-ai/gateway is not installed)');
   }
+  if (REDIS_URL) {
+    const memory = median(redisRounds.memory);
+    const redis = median(redisRounds.redis);
+    console.log(
+      `\nShared circuits (REDIS_URL): gateway ${Math.round(redis.requests.average)} req/s (rounds ${roundsText(redisRounds.redis)}, errors ${redis.errors}, non-2xx ${redis.non2xx})` +
+        ` vs in-process circuits ${Math.round(memory.requests.average)} req/s (rounds ${roundsText(redisRounds.memory)}): ${(redis.requests.average / memory.requests.average).toFixed(2)}×`,
+    );
+    figures.push({
+      name: `/v1 throughput through the gateway with REDIS_URL (shared circuits, ${CONCURRENCY} connections)`,
+      unit: 'req/s',
+      value: redis.requests.average,
+      baseline: { name: 'same gateway, in-process circuits, same phase', value: memory.requests.average },
+      ratio: redis.requests.average / memory.requests.average,
+    });
+  } else {
+    console.log('\nShared circuits: not measured (REDIS_URL is not set)');
+  }
   figures.push({
     name: `/v1 throughput through the gateway (${CONCURRENCY} connections)`,
     unit: 'req/s',
@@ -366,6 +406,7 @@ async function main() {
       throughputRounds: THROUGHPUT_ROUNDS,
       logLevel: LOG_LEVEL,
       store: store ? 'PostgreSQL' : 'embedded PGlite',
+      sharedCircuits: REDIS_URL ? 'Redis (REDIS_URL)' : 'not measured',
     },
     figures,
   );
@@ -378,7 +419,7 @@ async function main() {
   await Promise.all(sides.map((side) => pools[side].close()));
   for (const child of [gateway.child, bare.child, mock.child]) child.kill('SIGTERM');
   await new Promise((resolve) => gateway.child.once('exit', resolve));
-  rmSync(dataDir, { recursive: true, force: true });
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   await store?.drop();
 }
 

@@ -211,5 +211,6 @@ export class AiRuntime {
 
   async close(): Promise<void> {
     await this.upstream.close();
+    await this.breaker.store.close?.();
   }
 }

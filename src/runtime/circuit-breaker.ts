@@ -61,7 +61,7 @@ const reasons: Record<ProviderErrorCode, string> = {
   AI_PROVIDER_ERROR: 'error',
 };
 
-// Shared settled promises for the hot path (a closed, never-failed circuit in memory).
+// Shared settled promises for the hot path (a circuit known closed without a round trip).
 const allowedNow: Promise<CircuitDecision> = Promise.resolve(Object.freeze({ allowed: true, probe: false }));
 const doneNow: Promise<void> = Promise.resolve();
 
@@ -110,13 +110,18 @@ export class CircuitBreaker implements CircuitGate {
     return result;
   }
 
+  /** Closed circuit, known without a round trip; never while the shared store is failing (local state rules). */
+  private quiet(key: string): boolean {
+    return this.storeError === null && this.store.isQuiet !== undefined && this.store.isQuiet(key);
+  }
+
   acquire(key: string): Promise<CircuitDecision> {
-    if (this.store.peek && this.store.peek(key) === undefined) return allowedNow;
+    if (this.quiet(key)) return allowedNow;
     return this.guarded((store) => this.acquireFromStore(store, key));
   }
 
   success(key: string): Promise<void> {
-    if (this.store.peek && this.store.peek(key) === undefined) return doneNow;
+    if (this.quiet(key)) return doneNow;
     return this.guarded((store) => this.successInStore(store, key));
   }
 

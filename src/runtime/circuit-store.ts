@@ -36,8 +36,18 @@ export interface CircuitStore {
   ): Promise<T>;
   /** Removes every circuit (tests, and an operator reset later). */
   clear(): Promise<void>;
-  /** Synchronous read, when the store can (in-process): lets the breaker skip promises for closed circuits. */
-  peek?(key: string): CircuitState | undefined;
+  /**
+   * True when the store knows synchronously (in-process state, or a live mirror of the shared one) that the circuit
+   * is closed with no failures: the breaker then admits the call and skips recording its success, with no promise
+   * and no round trip. False means "ask the store".
+   */
+  isQuiet?(key: string): boolean;
+  close?(): Promise<void>;
+}
+
+/** Closed (or never failed): a call goes through and its success changes nothing. */
+export function quiet(state: CircuitState | undefined): boolean {
+  return state === undefined || (state.phase === 'closed' && state.failureCount === 0);
 }
 
 /** In-process circuits of one replica. Updates are synchronous, hence atomic. */
@@ -49,8 +59,8 @@ export class MemoryCircuitStore implements CircuitStore {
     return keys.map((key) => this.states.get(key));
   }
 
-  peek(key: string): CircuitState | undefined {
-    return this.states.get(key);
+  isQuiet(key: string): boolean {
+    return quiet(this.states.get(key));
   }
 
   async update<T>(key: string, _now: number, fn: (current: CircuitState | undefined) => CircuitUpdate<T>) {

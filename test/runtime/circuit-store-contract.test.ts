@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../src/runtime/circuit-breaker.js';
 import { type CircuitStore, MemoryCircuitStore } from '../../src/runtime/circuit-store.js';
 import { RedisCircuitStore } from '../../src/runtime/redis-circuit-store.js';
@@ -133,6 +133,7 @@ describe.runIf(Boolean(process.env.REDIS_URL))(
   () => {
     let first: Redis;
     let second: Redis;
+    const opened: RedisCircuitStore[] = [];
     beforeAll(async () => {
       const options = { maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: true };
       first = new Redis(process.env.REDIS_URL!, options);
@@ -141,15 +142,34 @@ describe.runIf(Boolean(process.env.REDIS_URL))(
       await second.connect();
       await first.ping();
     });
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+    });
     afterAll(async () => {
       await first?.quit();
       await second?.quit();
     });
+    // Each replica mirrors the circuits from the change channel. The contract is read-your-writes across replicas,
+    // so after every write both mirrors are synced before the next step (in production the lag is the pub/sub
+    // delivery time); the mirror tests below cover the unsynced behaviour.
     circuitContract(() => ({
       name: 'redis',
       pair: () => {
         const prefix = `agw:test:${randomBytes(6).toString('hex')}:`;
-        return { a: new RedisCircuitStore(first, prefix), b: new RedisCircuitStore(second, prefix) };
+        const stores = [new RedisCircuitStore(first, { prefix }), new RedisCircuitStore(second, { prefix })];
+        opened.push(...stores);
+        const synced = (store: RedisCircuitStore): CircuitStore => ({
+          kind: store.kind,
+          getMany: (keys) => store.getMany(keys),
+          isQuiet: (key) => store.isQuiet(key),
+          update: async (key, now, fn) => {
+            const result = await store.update(key, now, fn);
+            await Promise.all(stores.map((each) => each.sync()));
+            return result;
+          },
+          clear: () => store.clear(),
+        });
+        return { a: synced(stores[0]!), b: synced(stores[1]!) };
       },
     }));
   },
