@@ -6,10 +6,10 @@
  * Portkey's OSS gateway (a dev dependency) is measured on the same mock in the same run for the throughput target.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { type AddressInfo, createServer } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
@@ -40,6 +40,12 @@ function cpuSeconds(pid: number | undefined): number | null {
   }
 }
 
+/** Every child this bench starts, stopped when it exits however it exits (a failed run leaves nothing behind). */
+const spawned: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const child of spawned) if (child.exitCode === null) child.kill('SIGTERM');
+});
+
 function startChild(
   args: string[],
   env: NodeJS.ProcessEnv,
@@ -49,6 +55,7 @@ function startChild(
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  spawned.push(child);
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
@@ -87,7 +94,7 @@ import('undici').then(({ Pool }) => {
  * `--headless` in a child process, pointed at the mock with `x-portkey-custom-host` (which must include `/v1`),
  * warmed up with 500 sequential calls (the p50 of the last 300 is its sequential latency).
  */
-async function startPortkey(mockUrl: string) {
+async function startPortkey(mockUrl: string, processes = 1) {
   let entry: string;
   let version: string;
   try {
@@ -99,16 +106,36 @@ async function startPortkey(mockUrl: string) {
     return undefined;
   }
   const port = await freePort();
-  const child = spawn(process.execPath, [entry, '--headless', `--port=${port}`], {
+  const args = ['--headless', `--port=${port}`];
+  // Portkey has no cluster mode of its own; for the like-for-like line, node:cluster forks it `processes` times on
+  // one port, as a process manager would.
+  let launcher: string | undefined;
+  if (processes > 1) {
+    // A file, not `node -e`: a forked worker re-runs its parent's entry, and `-e` has none to re-run.
+    launcher = join(mkdtempSync(join(tmpdir(), 'agw-bench-portkey-')), 'cluster.cjs');
+    writeFileSync(
+      launcher,
+      `const cluster = require('node:cluster');
+cluster.setupPrimary({ exec: ${JSON.stringify(entry)}, args: ${JSON.stringify(args)} });
+for (let i = 0; i < ${processes}; i++) cluster.fork();
+process.on('SIGTERM', () => { for (const w of Object.values(cluster.workers)) w.kill('SIGTERM'); process.exit(0); });
+`,
+    );
+  }
+  const child = spawn(process.execPath, launcher ? [launcher] : [entry, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const stop = () => void child.kill('SIGTERM');
+  spawned.push(child);
+  const stop = () => {
+    child.kill('SIGTERM');
+    if (launcher) rmSync(dirname(launcher), { recursive: true, force: true });
+  };
   try {
     await new Promise<void>((resolve, reject) => {
       let out = '';
       child.stdout?.on('data', (d: Buffer) => {
         out += d;
-        if (out.includes('Ready for connections')) resolve();
+        if (out.split('Ready for connections').length > processes) resolve();
       });
       child.once('exit', (code) => reject(new Error(`Portkey exited ${code}: ${out.slice(-500)}`)));
     });
@@ -267,25 +294,47 @@ async function main() {
     for (const side of sides) rounds[side].push(await cannon(origins[side], headers));
     if (portkey) rounds.portkey.push(await cannon(portkey.url, portkey.headers));
   }
-  portkey?.stop();
   const median = (runs: Cannon[]) =>
     [...runs].sort((a, b) => a.requests.average - b.requests.average)[Math.floor(runs.length / 2)]!;
 
-  // Production with several replicas shares circuits through Redis: a second gateway on REDIS_URL, measured in
-  // rounds interleaved with the first (in-process circuits) so the comparison is same-phase.
-  const redisRounds = { memory: [] as Cannon[], redis: [] as Cannon[] };
+  const thr = { direct: median(rounds.direct), bare: median(rounds.bare), gateway: median(rounds.gateway) };
+
+  // Production: several replicas share circuits through Redis, and a host runs AGW_WORKERS=auto (one worker per CPU).
+  // Measured in a second phase, interleaved with the single-process gateway and with Portkey as it ships and forked
+  // to as many processes (like for like), so every comparison here is same-phase.
+  const workerCount = availableParallelism();
+  const deployed = {
+    memory: [] as Cannon[],
+    redis: [] as Cannon[],
+    workers: [] as Cannon[],
+    portkey: [] as Cannon[],
+    portkeyWorkers: [] as Cannon[],
+  };
   if (REDIS_URL) {
     const shared = await startGateway({ REDIS_URL });
-    const sharedUrl = shared.url.replace('localhost', '127.0.0.1');
-    await cannon(sharedUrl, headers);
+    const multi = await startGateway({ REDIS_URL, AGW_WORKERS: 'auto' });
+    const portkeyMulti = portkey ? await startPortkey(mock.url, workerCount) : undefined;
+    const urls = {
+      memory: origins.gateway,
+      redis: shared.url.replace('localhost', '127.0.0.1'),
+      workers: multi.url.replace('localhost', '127.0.0.1'),
+    };
+    // Warm-up (the second worker may still be starting when the first prints the banner).
+    await cannon(urls.redis, headers);
+    await cannon(urls.workers, headers);
     for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
-      redisRounds.memory.push(await cannon(origins.gateway, headers));
-      redisRounds.redis.push(await cannon(sharedUrl, headers));
+      for (const side of ['memory', 'redis', 'workers'] as const)
+        deployed[side].push(await cannon(urls[side], headers));
+      if (portkey) deployed.portkey.push(await cannon(portkey.url, portkey.headers));
+      if (portkeyMulti) deployed.portkeyWorkers.push(await cannon(portkeyMulti.url, portkeyMulti.headers));
     }
-    shared.child.kill('SIGTERM');
-    await new Promise((resolve) => shared.child.once('exit', resolve));
+    portkeyMulti?.stop();
+    for (const child of [shared.child, multi.child]) {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
   }
-  const thr = { direct: median(rounds.direct), bare: median(rounds.bare), gateway: median(rounds.gateway) };
+  portkey?.stop();
 
   console.log(
     `Proxy benchmark — node ${process.version}, gateway LOG_LEVEL=${LOG_LEVEL}, store ${store ? 'PostgreSQL' : 'embedded PGlite'}; mock, bare proxy and gateway in child processes`,
@@ -366,21 +415,70 @@ async function main() {
     console.log('  Portkey side by side: not measured (@portkey-ai/gateway is not installed)');
   }
   if (REDIS_URL) {
-    const memory = median(redisRounds.memory);
-    const redis = median(redisRounds.redis);
-    console.log(
-      `\nShared circuits (REDIS_URL): gateway ${Math.round(redis.requests.average)} req/s (rounds ${roundsText(redisRounds.redis)}, errors ${redis.errors}, non-2xx ${redis.non2xx})` +
-        ` vs in-process circuits ${Math.round(memory.requests.average)} req/s (rounds ${roundsText(redisRounds.memory)}): ${(redis.requests.average / memory.requests.average).toFixed(2)}×`,
-    );
-    figures.push({
-      name: `/v1 throughput through the gateway with REDIS_URL (shared circuits, ${CONCURRENCY} connections)`,
-      unit: 'req/s',
-      value: redis.requests.average,
-      baseline: { name: 'same gateway, in-process circuits, same phase', value: memory.requests.average },
-      ratio: redis.requests.average / memory.requests.average,
-    });
+    const m = Object.fromEntries(
+      Object.entries(deployed)
+        .filter(([, runs]) => runs.length > 0)
+        .map(([side, runs]) => [side, median(runs)]),
+    ) as Partial<Record<keyof typeof deployed, Cannon>>;
+    const line = (label: string, side: keyof typeof deployed) => {
+      const r = m[side];
+      if (!r) return;
+      console.log(
+        `  ${label.padEnd(44)} ${Math.round(r.requests.average)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  errors ${r.errors}  non-2xx ${r.non2xx}  (rounds ${roundsText(deployed[side])})`,
+      );
+    };
+    console.log(`\nAs deployed (second phase, interleaved; ${workerCount} CPUs):`);
+    line('gateway, 1 process, in-process circuits', 'memory');
+    line('gateway, 1 process, circuits in Redis', 'redis');
+    line(`gateway, AGW_WORKERS=auto (${workerCount}), Redis`, 'workers');
+    line('Portkey OSS, 1 process (as it ships)', 'portkey');
+    line(`Portkey OSS, ${workerCount} processes (node:cluster)`, 'portkeyWorkers');
+    const failures = (side: keyof typeof deployed) =>
+      deployed[side].reduce((n, run) => n + run.errors + run.non2xx, 0);
+    if (m.redis && m.memory) {
+      figures.push({
+        name: `/v1 throughput through the gateway with REDIS_URL (shared circuits, ${CONCURRENCY} connections)`,
+        unit: 'req/s',
+        value: m.redis.requests.average,
+        baseline: { name: 'same gateway, in-process circuits, same phase', value: m.memory.requests.average },
+        ratio: m.redis.requests.average / m.memory.requests.average,
+      });
+    }
+    if (m.workers && m.portkey) {
+      const ratio = m.workers.requests.average / m.portkey.requests.average;
+      console.log(
+        `  gateway (AGW_WORKERS=auto) / Portkey as it ships: ${ratio.toFixed(1)}× the requests per second (target ≥ 10×)`,
+      );
+      figures.push({
+        name: `/v1 throughput, gateway with AGW_WORKERS=auto (${workerCount}) + Redis vs Portkey OSS as it ships (${CONCURRENCY} connections, median of ${THROUGHPUT_ROUNDS})`,
+        unit: 'req/s',
+        value: m.workers.requests.average,
+        baseline: {
+          name: `Portkey OSS ${portkey?.version}, one process, same phase`,
+          value: m.portkey.requests.average,
+        },
+        ratio,
+        target: "≥ 10× Portkey's req/s",
+        pass: ratio >= 10 && failures('workers') === 0 && failures('portkey') === 0,
+      });
+    }
+    if (m.workers && m.portkeyWorkers) {
+      console.log(
+        `  gateway (AGW_WORKERS=auto) / Portkey on ${workerCount} processes: ${(m.workers.requests.average / m.portkeyWorkers.requests.average).toFixed(1)}×`,
+      );
+      figures.push({
+        name: `/v1 throughput, gateway with AGW_WORKERS=auto vs Portkey OSS forked to ${workerCount} processes (like for like)`,
+        unit: 'req/s',
+        value: m.workers.requests.average,
+        baseline: {
+          name: `Portkey OSS ${portkey?.version}, ${workerCount} processes`,
+          value: m.portkeyWorkers.requests.average,
+        },
+        ratio: m.workers.requests.average / m.portkeyWorkers.requests.average,
+      });
+    }
   } else {
-    console.log('\nShared circuits: not measured (REDIS_URL is not set)');
+    console.log('\nAs deployed (Redis, AGW_WORKERS=auto): not measured (REDIS_URL is not set)');
   }
   figures.push({
     name: `/v1 throughput through the gateway (${CONCURRENCY} connections)`,
@@ -406,7 +504,7 @@ async function main() {
       throughputRounds: THROUGHPUT_ROUNDS,
       logLevel: LOG_LEVEL,
       store: store ? 'PostgreSQL' : 'embedded PGlite',
-      sharedCircuits: REDIS_URL ? 'Redis (REDIS_URL)' : 'not measured',
+      asDeployed: REDIS_URL ? `Redis (REDIS_URL), AGW_WORKERS=auto (${workerCount})` : 'not measured',
     },
     figures,
   );

@@ -8,6 +8,7 @@ import { IngestPipeline } from './channels/ingest-pipeline.js';
 import { ingestTelemetry } from './channels/ingest-telemetry.js';
 import { OUTBOX_QUEUE, type OutboxJob, outboxAppendHook, ReplyOutbox } from './channels/reply-outbox.js';
 import { MemorySignatureBindings, RedisSignatureBindings } from './channels/signature-bindings.js';
+import { isClusterWorker, shareMetricsWithPrimary } from './cluster/worker-link.js';
 import { type AdminTokenDefinition, adminScopes, sha256 } from './config/admin-tokens.js';
 import { loadOrCreateAdminToken } from './config/generated-admin-token.js';
 import type { Config } from './config/settings.js';
@@ -143,6 +144,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           'metric collection failed',
         ),
     });
+    if (isClusterWorker) shareMetricsWithPrimary(metrics.registry);
     const tracing = Tracing.start({ endpoint: config.otelEndpoint, serviceVersion: version });
     cleanups.push(() => tracing.shutdown());
     if (tracing.enabled) {

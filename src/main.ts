@@ -1,8 +1,21 @@
+import cluster from 'node:cluster';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createGateway, type Gateway } from './app.js';
+import { runPrimary } from './cluster/primary.js';
+import { tellPrimary } from './cluster/worker-link.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { DataDirLockedError } from './db/data-dir-lock.js';
+
+/**
+ * `npm start` / `agw serve`: one gateway in this process, or with AGW_WORKERS > 1 a primary that forks that many
+ * (each worker comes back here and starts its gateway).
+ */
+export async function start(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const config = loadConfig(env);
+  if (config.workers > 1 && cluster.isPrimary) runPrimary(config);
+  else await startServer(env);
+}
 
 /**
  * Starts the gateway: load config (all problems at once), open the store, migrate, listen, print the banner, and
@@ -28,7 +41,9 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   } else {
     lines.push('  admin API: closed (no ADMIN_API_TOKEN configured)');
   }
-  process.stdout.write(`${lines.join('\n')}\n\n`);
+  // A worker's banner is printed once, by the primary.
+  if (cluster.isWorker) tellPrimary({ type: 'agw:listening', banner: lines.join('\n') });
+  else process.stdout.write(`${lines.join('\n')}\n\n`);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -73,4 +88,4 @@ function isEntryPoint(): boolean {
   }
 }
 
-if (isEntryPoint()) startServer().catch(reportStartupFailure);
+if (isEntryPoint()) start().catch(reportStartupFailure);

@@ -29,6 +29,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push(`${definition.env} ${(error as Error).message}`);
     }
   }
+  if ((values.workers as number) > 1) {
+    // Workers are replicas on one host: nothing they must agree on may live in one process.
+    if (!values.databaseUrl)
+      problems.push('AGW_WORKERS > 1 needs DATABASE_URL: the embedded store (PGlite) is single-process');
+    if (!values.redisUrl)
+      problems.push(
+        'AGW_WORKERS > 1 needs REDIS_URL: circuits, rate limits and signature bindings must be shared between workers',
+      );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   values.aiRuntimeEnv = Object.freeze(collectAiRuntimeEnv(env));
   return Object.freeze(values) as Config;

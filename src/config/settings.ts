@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { type AdminTokenDefinition, parseAdminTokenList } from './admin-tokens.js';
 import { type GatewayApiKeyDefinition, parseGatewayApiKeys } from './gateway-api-keys.js';
 import {
@@ -15,6 +16,12 @@ const providerId: Parser<string> = (raw) => {
   const value = raw.trim().toLowerCase();
   if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(value)) throw new Error(`has an invalid provider id "${value}"`);
   return value;
+};
+
+/** `auto` (one per CPU this process may use) or 1..64. */
+const workerCount: Parser<number> = (raw) => {
+  if (raw.trim().toLowerCase() === 'auto') return Math.min(64, availableParallelism());
+  return integer({ min: 1, max: 64 })(raw);
 };
 
 /** One setting: where it comes from, its default, how it is checked, what it means. */
@@ -104,6 +111,14 @@ export const settings = {
     description: 'Largest accepted request body for the admin API, in bytes.',
     parse: integer({ min: 1024, max: 64 * 1024 * 1024 }),
     default: 1024 * 1024,
+  }),
+  workers: setting({
+    env: 'AGW_WORKERS',
+    group: 'Process',
+    description:
+      'HTTP worker processes on this host, sharing the port (node:cluster): a number or `auto` (one per CPU). The primary restarts a worker that dies, aggregates `/metrics` over all of them and forwards SIGTERM/SIGINT. More than 1 needs `DATABASE_URL` (the embedded store is single-process) and `REDIS_URL` (circuits, rate limits and signature bindings must be shared between workers).',
+    parse: workerCount,
+    default: 1,
   }),
   shutdownTimeoutMs: setting({
     env: 'AGW_SHUTDOWN_TIMEOUT_MS',

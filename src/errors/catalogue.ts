@@ -73,6 +73,11 @@ export const errorCatalogue = {
     status: 401,
     summary: 'The metrics endpoint needs the configured METRICS_TOKEN as a bearer token.',
   },
+  METRICS_UNAVAILABLE: {
+    status: 503,
+    summary:
+      "With AGW_WORKERS > 1, the workers' metrics could not be gathered in time (a worker is restarting or busy); scrape again.",
+  },
 
   // Sessions and events
   AGENT_GATEWAY_SESSION_NOT_FOUND: { status: 404, summary: 'No session has this id.' },

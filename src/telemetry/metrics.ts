@@ -84,6 +84,8 @@ export class GatewayMetrics {
       help: 'Circuit state per provider and auth profile: 0 closed, 1 half-open, 2 open.',
       labelNames: ['provider', 'profile'],
       registers,
+      // Read from shared state (Redis circuits, the sessions table): every worker sees the same value.
+      aggregator: 'first',
       async collect() {
         this.reset();
         try {
@@ -102,6 +104,8 @@ export class GatewayMetrics {
       name: 'agw_roles_blocked',
       help: 'Roles with no available provider (every provider in the chain cooling down).',
       registers,
+      // Read from shared state (Redis circuits, the sessions table): every worker sees the same value.
+      aggregator: 'first',
       async collect() {
         try {
           this.set((await runtimeHealth()).roleStates.filter((r) => !r.hasAvailableProvider).length);
@@ -114,6 +118,8 @@ export class GatewayMetrics {
       name: 'agw_providers_cooling_ratio',
       help: 'Share of configured providers cooling down (0..1).',
       registers,
+      // Read from shared state (Redis circuits, the sessions table): every worker sees the same value.
+      aggregator: 'first',
       async collect() {
         try {
           const { providers } = await runtimeHealth();
@@ -136,6 +142,8 @@ export class GatewayMetrics {
       name: 'agw_sessions_active',
       help: 'Active sessions.',
       registers,
+      // Read from shared state (Redis circuits, the sessions table): every worker sees the same value.
+      aggregator: 'first',
       async collect() {
         try {
           this.set((await sessionGauges()).active);
@@ -148,6 +156,8 @@ export class GatewayMetrics {
       name: 'agw_sessions_stale',
       help: 'Active sessions with no event for longer than AGENT_GATEWAY_STALE_MINUTES.',
       registers,
+      // Read from shared state (Redis circuits, the sessions table): every worker sees the same value.
+      aggregator: 'first',
       async collect() {
         try {
           this.set((await sessionGauges()).stale);

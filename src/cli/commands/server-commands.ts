@@ -1,13 +1,13 @@
 import { loadConfig } from '../../config/load-config.js';
 import { migrationStatus, runMigrations } from '../../db/migrate.js';
 import { openDatabase } from '../../db/open-database.js';
-import { reportStartupFailure, startServer } from '../../main.js';
+import { reportStartupFailure, start } from '../../main.js';
 import { type CliIo, EXIT, parseFlags } from '../cli-context.js';
 
-/** `agw serve`: the same start path as `npm start`. Resolves only when the server stops. */
+/** `agw serve`: the same start path as `npm start` (workers included). Resolves only when the server stops. */
 export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   parseFlags(argv, {});
-  await startServer(io.env).catch(reportStartupFailure);
+  await start(io.env).catch(reportStartupFailure);
   return new Promise<number>(() => undefined);
 }
 

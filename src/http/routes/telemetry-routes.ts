@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { clusterMetrics, isClusterWorker } from '../../cluster/worker-link.js';
 import { sha256 } from '../../config/admin-tokens.js';
 import { AppError } from '../../errors/app-error.js';
 import { patterns } from '../../sessions/session-rules.js';
@@ -76,7 +77,18 @@ export function registerMetricsRoute(app: AppServer, metrics: GatewayMetrics, to
             'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>.',
           );
       }
-      const body = await metrics.registry.metrics();
+      let body: string;
+      if (isClusterWorker) {
+        // This worker is one of AGW_WORKERS: the scrape must see all of them, not whichever took the connection.
+        try {
+          body = await clusterMetrics();
+        } catch (error) {
+          throw new AppError(
+            'METRICS_UNAVAILABLE',
+            `The workers' metrics could not be gathered: ${(error as Error).message}. Scrape again.`,
+          );
+        }
+      } else body = await metrics.registry.metrics();
       return reply.type(metrics.registry.contentType).send(body);
     },
   );

@@ -1,0 +1,57 @@
+import cluster from 'node:cluster';
+import { AggregatorRegistry, type Registry } from 'prom-client';
+import { isPrimaryMessage, type WorkerMessage } from './messages.js';
+
+/** True in a worker forked by the primary (AGW_WORKERS > 1). */
+export const isClusterWorker = cluster.isWorker;
+
+export function tellPrimary(message: WorkerMessage): void {
+  process.send?.(message);
+}
+
+/**
+ * In a worker: answers the primary's metric requests with this registry (prom-client's cluster protocol; building an
+ * AggregatorRegistry is what installs its worker-side listener).
+ */
+export function shareMetricsWithPrimary(registry: Registry): void {
+  AggregatorRegistry.setRegistries([registry]);
+  new AggregatorRegistry();
+}
+
+const pending = new Map<number, { resolve: (text: string) => void; reject: (error: Error) => void }>();
+let nextId = 0;
+let listening = false;
+
+/** In a worker: every worker's metrics, aggregated by the primary (counters summed, shared gauges taken once). */
+export function clusterMetrics(timeoutMs = 5000): Promise<string> {
+  if (!listening) {
+    listening = true;
+    process.on('message', (message: unknown) => {
+      if (!isPrimaryMessage(message)) return;
+      const waiter = pending.get(message.id);
+      if (!waiter) return;
+      pending.delete(message.id);
+      if ('error' in message) waiter.reject(new Error(message.error));
+      else waiter.resolve(message.text);
+    });
+  }
+  const id = nextId++;
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      pending.delete(id);
+      reject(new Error('the primary did not answer with the workers’ metrics in time'));
+    }, timeoutMs);
+    timer.unref();
+    pending.set(id, {
+      resolve: (text) => {
+        clearTimeout(timer);
+        resolve(text);
+      },
+      reject: (error) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    });
+    tellPrimary({ type: 'agw:metrics-request', id });
+  });
+}

@@ -1,0 +1,177 @@
+import { existsSync } from 'node:fs';
+import { Pool } from 'undici';
+import { afterAll, describe, expect, it } from 'vitest';
+import { childEnv, run, startProcess, stopProcess } from '../helpers/processes.js';
+import { createPostgresDatabase } from '../helpers/test-database.js';
+
+const KEY = 'sk-workers-0123456789abcdef';
+const ADMIN = 'workers-admin-token-0123456789';
+const alive = (pid: number) => existsSync(`/proc/${pid}`);
+
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * Sends `count` /v1 calls over `connections` keep-alive connections (the cluster spreads connections);
+ * `whileOpen` runs before the connections close.
+ */
+async function calls(
+  url: string,
+  count: number,
+  connections: number,
+  whileOpen?: () => Promise<void>,
+): Promise<number[]> {
+  const pool = new Pool(url, { connections });
+  try {
+    const statuses = await Promise.all(
+      Array.from({ length: count }, async () => {
+        const res = await pool.request({
+          method: 'POST',
+          path: '/v1/chat/completions',
+          headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'critic', messages: [{ role: 'user', content: 'hello' }] }),
+        });
+        await res.body.dump();
+        return res.statusCode;
+      }),
+    );
+    await whileOpen?.();
+    return statuses;
+  } finally {
+    await pool.close();
+  }
+}
+
+const v1Count = (metrics: string) =>
+  Number(
+    /^agw_http_request_duration_seconds_count\{route="\/v1\/chat\/completions",method="POST",status_class="2xx"\} (\d+)$/m.exec(
+      metrics,
+    )?.[1] ?? 0,
+  );
+
+describe('AGW_WORKERS', () => {
+  it('more than one worker without DATABASE_URL and REDIS_URL is refused at start, naming both (exit 78)', async () => {
+    const result = await run('node', ['dist/main.js'], childEnv({ AGW_WORKERS: '2', PORT: '0' }), 30_000);
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain('AGW_WORKERS > 1 needs DATABASE_URL');
+    expect(result.stderr).toContain('AGW_WORKERS > 1 needs REDIS_URL');
+  });
+
+  it('rejects a worker count that is not a number or auto', async () => {
+    const result = await run('node', ['dist/main.js'], childEnv({ AGW_WORKERS: 'many', PORT: '0' }), 30_000);
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain('AGW_WORKERS must be an integer');
+  });
+
+  // Workers need PostgreSQL and Redis: this runs in CI's real-PostgreSQL pass (both set), never skipped there.
+  describe.runIf(Boolean(process.env.DATABASE_URL && process.env.REDIS_URL))(
+    'on PostgreSQL and Redis',
+    () => {
+      const drops: (() => Promise<void>)[] = [];
+      afterAll(async () => {
+        for (const drop of drops) await drop();
+      });
+      const env = async (extra: Record<string, string> = {}) => {
+        const db = await createPostgresDatabase();
+        drops.push(db.drop);
+        return childEnv({
+          AGW_WORKERS: '2',
+          PORT: '0',
+          LOG_LEVEL: 'warn',
+          DATABASE_URL: db.url,
+          REDIS_URL: process.env.REDIS_URL,
+          ADMIN_API_TOKEN: ADMIN,
+          GATEWAY_API_KEYS: KEY,
+          ...extra,
+        });
+      };
+
+      it('serves on one port from every worker, aggregates /metrics, replaces a dead worker, stops on SIGTERM', async () => {
+        const { child, match, output } = await startProcess(
+          'node',
+          ['dist/main.js'],
+          await env(),
+          /listening on (http:\/\/\S+)[\s\S]*workers: {2}2 \(primary (\d+); workers (\d+), (\d+)\)/,
+          90_000,
+        );
+        const [, url, primary, first, second] = match as unknown as [string, string, string, string, string];
+        const workers = [Number(first), Number(second)];
+        try {
+          expect(Number(primary)).toBe(child.pid);
+          // Both workers listen (each logs its own "Server listening" at info; at warn, check the processes).
+          expect(workers.every(alive)).toBe(true);
+
+          // Which processes hold the server side of the open connections (ss, read from the kernel).
+          const port = new URL(url).port;
+          let owners = new Set<number>();
+          const statuses = await calls(url, 60, 12, async () => {
+            const ss = await run(
+              'ss',
+              ['-tnpH', 'state', 'established', `sport = :${port}`],
+              process.env,
+              5000,
+            );
+            owners = new Set([...ss.stdout.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])));
+          });
+          expect(statuses).toEqual(Array(60).fill(200));
+          expect([...owners].sort()).toEqual([...workers].sort());
+          // A scrape reaches one worker, which answers for both: the count is every call, not one worker's share.
+          const scrape = async () => {
+            const res = await fetch(`${url}/metrics`);
+            expect(res.status).toBe(200);
+            return res.text();
+          };
+          expect(v1Count(await scrape())).toBe(60);
+          // Shared gauges are taken once, not summed over workers.
+          expect(await scrape()).toMatch(
+            /^agw_provider_circuit_state\{provider="local-primary",profile="default"\} 0$/m,
+          );
+
+          // A worker dies: the primary starts a replacement and the port keeps answering.
+          process.kill(workers[0]!, 'SIGKILL');
+          await until(() => !alive(workers[0]!), 'the killed worker to be gone');
+          const children = () =>
+            run('pgrep', ['-P', String(child.pid)], process.env, 5000).then((r) =>
+              r.stdout.split('\n').filter(Boolean).map(Number),
+            );
+          await until(async () => {
+            const now = await children();
+            return now.length === 2 && now.some((pid) => !workers.includes(pid));
+          }, 'a replacement worker');
+          await until(
+            async () => (await calls(url, 20, 4)).every((status) => status === 200),
+            'every call to succeed after the replacement',
+          );
+          expect(await calls(url, 40, 8)).toEqual(Array(40).fill(200));
+          expect(output()).toContain('worker died; starting a replacement');
+          // The banner is printed once, not again by the replacement.
+          expect(output().match(/Agent Gateway listening on/g)).toHaveLength(1);
+
+          const replacement = (await children()).find((pid) => !workers.includes(pid))!;
+          expect(await stopProcess(child, 'SIGTERM')).toBe(0);
+          expect([workers[1]!, replacement].some(alive)).toBe(false);
+        } finally {
+          if (child.exitCode === null) child.kill('SIGKILL');
+        }
+      }, 120_000);
+
+      it('a worker that cannot start stops the primary with an error instead of a restart loop', async () => {
+        const result = await run(
+          'node',
+          ['dist/main.js'],
+          await env({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' }),
+          60_000,
+        );
+        expect(result.code).not.toBe(0);
+        expect(result.code).not.toBeNull();
+        expect(result.stdout + result.stderr).toContain('worker failed to start; stopping');
+        expect((result.stdout + result.stderr).match(/worker started/g)?.length ?? 0).toBeLessThanOrEqual(2);
+      }, 90_000);
+    },
+  );
+});
