@@ -63,8 +63,11 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
       },
     );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  // A worker gets Ctrl-C twice (from the terminal's process group and forwarded by the primary): it must keep
+  // draining, not die on the second. A single process keeps "Ctrl-C again to force".
+  const listen = cluster.isWorker ? process.on.bind(process) : process.once.bind(process);
+  listen('SIGTERM', () => stop('SIGTERM'));
+  listen('SIGINT', () => stop('SIGINT'));
   return gateway;
 }
 

@@ -11,7 +11,7 @@ const restartDelayMs = 1000;
 
 /**
  * AGW_WORKERS > 1: this process forks the workers (each a full gateway on the shared port, like replicas on one
- * host) and supervises them. It serves no requests itself. It prints the first worker's banner, replaces a worker
+ * host) and supervises them. It serves no requests itself. It prints the banner once every worker listens, replaces a worker
  * that dies after it was listening (exits if one dies before, or if they keep dying), gathers every worker's
  * metrics for a scrape, and on SIGTERM/SIGINT tells each worker to shut down gracefully and exits when they have.
  * Returns once the workers are forked; the process exits from here when they are gone.
@@ -30,8 +30,11 @@ export function runPrimary(config: Config): void {
     log.info({ worker: worker.process.pid }, 'worker started');
     return worker;
   };
-  const live = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+  // A worker stays in cluster.workers until both its 'exit' and 'disconnect' fired, in either order.
+  const live = () =>
+    Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
   const exitWhenDone = () => {
+    process.exitCode = exitCode;
     if (live().length === 0) process.exit(exitCode);
   };
   const stopAll = (signal: NodeJS.Signals, reason: string) => {
@@ -53,7 +56,8 @@ export function runPrimary(config: Config): void {
     if (!isWorkerMessage(message)) return;
     if (message.type === 'agw:listening') {
       listened.add(worker.id);
-      if (!bannerPrinted) {
+      // The banner says the gateway is up: print it once every first-generation worker listens (and handles signals).
+      if (!bannerPrinted && listened.size >= config.workers) {
         bannerPrinted = true;
         const pids = live().map((w) => w.process.pid);
         process.stdout.write(
@@ -71,7 +75,11 @@ export function runPrimary(config: Config): void {
   cluster.on('exit', (worker, code, signal) => {
     const started = listened.delete(worker.id);
     if (stopping) {
+      log.info({ worker: worker.process.pid, code, signal }, 'worker stopped');
       if (code !== 0 && code !== null) exitCode ||= code;
+      // A worker that listened stops on the forwarded signal through its own handler (exit 0): killed by one means it
+      // did not. One still starting has no handler yet and dies of the signal, as intended.
+      else if (signal !== null && started) exitCode ||= 1;
       exitWhenDone();
       return;
     }
@@ -98,7 +106,7 @@ export function runPrimary(config: Config): void {
   });
 
   process.on('SIGTERM', () => stopAll('SIGTERM', 'SIGTERM'));
-  // Ctrl-C reaches the workers too (same process group); forwarding it again is harmless, they stop once.
+  // Ctrl-C reaches the workers too (same process group); they ignore the forwarded repeat and keep draining.
   process.on('SIGINT', () => stopAll('SIGINT', 'SIGINT'));
 
   for (let i = 0; i < config.workers; i++) fork();

@@ -105,6 +105,15 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
+  // Graceful shutdown with keep-alive clients: close() closes the connections idle at that moment, but a connection
+  // whose request was still running becomes idle only when it answers, and the client keeps it open — the process
+  // then waited for the shutdown watchdog. While closing, close every connection as soon as it goes idle.
+  app.addHook('preClose', (done) => {
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+    sweep.unref();
+    app.server.once('close', () => clearInterval(sweep));
+    done();
+  });
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
       if (method !== 'HEAD') options.routes?.push({ method, url: route.url, scope: route.config?.scope });

@@ -44,6 +44,8 @@ export interface RedisCircuitStoreOptions {
   mirror?: boolean;
   /** CLIENT SETNAME of the mirror's subscriber connection (default `agw-circuit-mirror`), to spot it in CLIENT LIST. */
   mirrorConnectionName?: string;
+  /** How often the mirror PINGs its connection to detect a silently dropped one (default 5000 ms). */
+  heartbeatMs?: number;
 }
 
 /**
@@ -73,6 +75,9 @@ export class RedisCircuitStore implements CircuitStore {
   private touchedDuringLoad: Set<string> | null = null;
   private readonly syncWaiters = new Map<string, () => void>();
   private closed = false;
+  /** A load is in flight (subscribe + scan). */
+  private loading = false;
+  private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(redis: Redis, options: RedisCircuitStoreOptions = {}) {
     if (!('agwCircuitCas' in redis))
@@ -85,6 +90,7 @@ export class RedisCircuitStore implements CircuitStore {
     const subscriber = redis.duplicate({
       lazyConnect: true,
       enableOfflineQueue: true,
+      keepAlive: 10_000,
       connectionName: options.mirrorConnectionName ?? 'agw-circuit-mirror',
     });
     this.subscriber = subscriber;
@@ -95,7 +101,39 @@ export class RedisCircuitStore implements CircuitStore {
     });
     subscriber.on('ready', () => void this.reload());
     subscriber.on('close', () => this.markStale());
+    // A load that failed because the command connection was not up yet is retried once it is.
+    redis.on('ready', () => {
+      if (!this.live && !this.loading && subscriber.status === 'ready') void this.reload();
+    });
     subscriber.connect().catch(() => undefined);
+    // The channel is silent while providers are healthy, so a connection dropped without a FIN (a NAT or load
+    // balancer timing it out) would go unnoticed and the mirror would keep answering from stale state: PING the
+    // subscriber connection itself; no answer within the command timeout drops the mirror and reconnects.
+    const heartbeatMs = options.heartbeatMs ?? 5000;
+    let waiting = false;
+    const deaf = () => {
+      if (this.closed || !this.live) return;
+      this.markStale();
+      subscriber.disconnect(true);
+    };
+    this.heartbeat = setInterval(() => {
+      if (!this.live || waiting) return;
+      waiting = true;
+      const timer = setTimeout(deaf, Math.min(heartbeatMs, 2000));
+      timer.unref();
+      subscriber.ping().then(
+        () => {
+          waiting = false;
+          clearTimeout(timer);
+        },
+        () => {
+          waiting = false;
+          clearTimeout(timer);
+          deaf();
+        },
+      );
+    }, heartbeatMs);
+    this.heartbeat.unref();
   }
 
   /** True when the circuit is known closed without asking Redis (mirror live and the circuit closed or absent). */
@@ -171,12 +209,19 @@ export class RedisCircuitStore implements CircuitStore {
         resolve();
       });
     });
-    await this.redis.publish(this.channel, JSON.stringify(['sync', nonce] satisfies Change));
+    try {
+      await this.redis.publish(this.channel, JSON.stringify(['sync', nonce] satisfies Change));
+    } catch (error) {
+      this.syncWaiters.get(nonce)?.();
+      this.syncWaiters.delete(nonce);
+      throw error;
+    }
     await heard;
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.heartbeat);
     this.markStale();
     this.subscriber?.disconnect();
   }
@@ -191,6 +236,7 @@ export class RedisCircuitStore implements CircuitStore {
     for (const release of this.syncWaiters.values()) release();
     this.syncWaiters.clear();
     this.live = false;
+    this.loading = false;
     this.generation++;
     this.touchedDuringLoad = null;
     this.mirrorStates.clear();
@@ -203,6 +249,7 @@ export class RedisCircuitStore implements CircuitStore {
     const generation = this.generation;
     const touched = new Set<string>();
     this.touchedDuringLoad = touched;
+    this.loading = true;
     try {
       await this.subscriber.subscribe(this.channel);
       const loaded = new Map<string, MirrorEntry>();
@@ -234,8 +281,17 @@ export class RedisCircuitStore implements CircuitStore {
       this.touchedDuringLoad = null;
       this.live = true;
     } catch {
-      // Redis failed mid-load: stay on the Redis path; the next 'ready' (after the reconnect) loads again.
-      if (generation === this.generation) this.touchedDuringLoad = null;
+      // Redis failed mid-load: stay on the Redis path and try again shortly (or on the next 'ready' of either
+      // connection) while this load is still the current one.
+      if (generation !== this.generation) return;
+      this.touchedDuringLoad = null;
+      const subscriber = this.subscriber;
+      setTimeout(() => {
+        if (!this.closed && generation === this.generation && subscriber.status === 'ready')
+          void this.reload();
+      }, 1000).unref();
+    } finally {
+      if (generation === this.generation) this.loading = false;
     }
   }
 
@@ -256,9 +312,9 @@ export class RedisCircuitStore implements CircuitStore {
         this.mirrorStates.delete(change[1]);
         break;
       case 'clear':
-        // A load in flight may have read keys the clear removed: have it start over.
-        if (this.touchedDuringLoad) void this.reload();
-        this.mirrorStates.clear();
+        // The deletes and this message are not atomic: a circuit written between them would be dropped here while
+        // Redis still holds it. Load everything again instead of trusting the clear.
+        void this.reload();
         break;
       case 'sync':
         this.syncWaiters.get(change[1])?.();

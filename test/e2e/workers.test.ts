@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Pool } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startMockProvider } from '../../src/mock-provider/mock-provider.js';
 import { childEnv, run, startProcess, stopProcess } from '../helpers/processes.js';
 import { createPostgresDatabase } from '../helpers/test-database.js';
 
@@ -157,6 +158,49 @@ describe('AGW_WORKERS', () => {
           expect([workers[1]!, replacement].some(alive)).toBe(false);
         } finally {
           if (child.exitCode === null) child.kill('SIGKILL');
+        }
+      }, 120_000);
+
+      it('Ctrl-C (SIGINT to the primary and every worker at once) drains in-flight calls and exits 0', async () => {
+        const mock = await startMockProvider({});
+        try {
+          const { child, match } = await startProcess(
+            'node',
+            ['dist/main.js'],
+            await env({
+              AI_RUNTIME_USE_HTTP_ADAPTERS: 'true',
+              AI_RUNTIME_DEFAULT_UPSTREAM: `${mock.url}/v1`,
+            }),
+            /listening on (http:\/\/\S+)[\s\S]*workers: {2}2 \(primary (\d+); workers (\d+), (\d+)\)/,
+            90_000,
+          );
+          const [, url, , first, second] = match as unknown as [string, string, string, string, string];
+          try {
+            // Slow calls on several connections, so both workers have one in flight.
+            const slow = Array.from({ length: 4 }, () =>
+              fetch(`${url}/v1/chat/completions`, {
+                method: 'POST',
+                headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+                body: JSON.stringify({
+                  model: 'mock-latency-1500',
+                  messages: [{ role: 'user', content: 'slow' }],
+                }),
+              }).then((res) => res.status),
+            );
+            await until(
+              () => mock.seen('mock-latency-1500').length === 4,
+              'the slow calls to reach the upstream',
+            );
+            // What a terminal does on Ctrl-C: the signal goes to the whole process group.
+            for (const pid of [child.pid!, Number(first), Number(second)]) process.kill(pid, 'SIGINT');
+            expect(await Promise.all(slow)).toEqual([200, 200, 200, 200]);
+            expect(await stopProcess(child, 'SIGINT')).toBe(0);
+            expect([Number(first), Number(second)].some(alive)).toBe(false);
+          } finally {
+            if (child.exitCode === null) child.kill('SIGKILL');
+          }
+        } finally {
+          await mock.close();
         }
       }, 120_000);
 

@@ -127,9 +127,45 @@ describe.runIf(Boolean(process.env.REDIS_URL))('circuit mirror (Redis store, two
     await until(() => late.mirrorLive, 'the late mirror to load');
     expect(late.isQuiet('p@default')).toBe(false);
     await a.store.clear();
+    // A clear makes every mirror load again (the deletes and the announcement are not atomic).
     await late.sync();
+    await until(() => late.mirrorLive, 'the late mirror to reload after the clear');
     expect(late.isQuiet('p@default')).toBe(true);
     expect(await a.breaker.acquire('p@default')).toEqual({ allowed: true, probe: false });
+  });
+
+  it('a heartbeat keeps a healthy subscription; one that stops answering is dropped, reconnected and reloaded', async () => {
+    const redis = await connect();
+    const prefix = `agw:test:${randomBytes(6).toString('hex')}:`;
+    const mirrorConnectionName = `agw-test-mirror-${randomBytes(4).toString('hex')}`;
+    const store = new RedisCircuitStore(redis, { prefix, mirrorConnectionName, heartbeatMs: 50 });
+    stores.push(store);
+    await until(() => store.mirrorLive, 'the mirror to load');
+    const mirrorId = async () => {
+      const list = String(await admin.client('LIST'));
+      return /\bid=(\d+)/.exec(
+        list.split('\n').find((l) => l.includes(`name=${mirrorConnectionName} `)) ?? '',
+      )?.[1];
+    };
+    const first = await mirrorId();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(store.mirrorLive).toBe(true);
+    expect(await mirrorId()).toBe(first);
+
+    // The connection goes silent without closing (as behind a NAT that dropped it): nothing it receives is read.
+    const subscriber = (store as unknown as { subscriber: Redis }).subscriber;
+    subscriber.stream.pause();
+    await until(() => !store.mirrorLive, 'the heartbeat to drop the silent mirror');
+    // Meanwhile another replica opens a circuit; the reconnected mirror loads it.
+    const other = new CircuitBreaker(
+      new RedisCircuitStore(await connect(), { prefix, mirror: false }),
+      new FakeClock(),
+      policy,
+    );
+    await other.failure('p@default', unavailable);
+    await until(() => store.mirrorLive, 'the mirror to reconnect and reload');
+    expect(await mirrorId()).not.toBe(first);
+    expect(store.isQuiet('p@default')).toBe(false);
   });
 
   it('without the mirror every decision goes to Redis', async () => {

@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startMockProvider } from '../../src/mock-provider/mock-provider.js';
+import { childEnv, startProcess, stopProcess } from '../helpers/processes.js';
+
+const KEY = 'sk-shutdown-0123456789abcdef';
+
+describe('graceful shutdown with keep-alive clients', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'agw-shutdown-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('SIGTERM during slow calls: every call answers, the kept-alive connections are closed, exit 0', async () => {
+    const mock = await startMockProvider({});
+    try {
+      const { child, match } = await startProcess(
+        'node',
+        ['dist/main.js'],
+        childEnv({
+          AGW_DATA_DIR: dataDir,
+          PORT: '0',
+          LOG_LEVEL: 'warn',
+          ADMIN_API_TOKEN: 'shutdown-admin-token-0123456789',
+          GATEWAY_API_KEYS: KEY,
+          AI_RUNTIME_USE_HTTP_ADAPTERS: 'true',
+          AI_RUNTIME_DEFAULT_UPSTREAM: `${mock.url}/v1`,
+        }),
+        /listening on (http:\/\/\S+)/,
+        90_000,
+      );
+      try {
+        // fetch keeps its connections alive after each answer, as most clients do.
+        const slow = Array.from({ length: 4 }, () =>
+          fetch(`${match[1]}/v1/chat/completions`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+            body: JSON.stringify({
+              model: 'mock-latency-1000',
+              messages: [{ role: 'user', content: 'slow' }],
+            }),
+          }).then((res) => res.status),
+        );
+        const deadline = Date.now() + 20_000;
+        while (mock.seen('mock-latency-1000').length < 4 && Date.now() < deadline)
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(mock.seen('mock-latency-1000')).toHaveLength(4);
+        const exited = stopProcess(child, 'SIGTERM');
+        expect(await Promise.all(slow)).toEqual([200, 200, 200, 200]);
+        // Before the fix the process waited for its shutdown watchdog on the idle kept-alive sockets (exit 1).
+        expect(await exited).toBe(0);
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+    } finally {
+      await mock.close();
+    }
+  }, 120_000);
+});
