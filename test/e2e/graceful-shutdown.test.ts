@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startMockProvider } from '../../src/mock-provider/mock-provider.js';
-import { childEnv, startProcess, stopProcess } from '../helpers/processes.js';
+import { childEnv, concurrentChatCalls, startProcess, stopProcess } from '../helpers/processes.js';
 
 const KEY = 'sk-shutdown-0123456789abcdef';
 
@@ -30,23 +30,13 @@ describe('graceful shutdown with keep-alive clients', () => {
         90_000,
       );
       try {
-        // fetch keeps its connections alive after each answer, as most clients do.
-        const slow = Array.from({ length: 4 }, () =>
-          fetch(`${match[1]}/v1/chat/completions`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-            body: JSON.stringify({
-              model: 'mock-latency-1000',
-              messages: [{ role: 'user', content: 'slow' }],
-            }),
-          }).then((res) => res.status),
-        );
+        const slow = concurrentChatCalls(match[1] as string, KEY, 'mock-latency-1000', 4);
         const deadline = Date.now() + 20_000;
         while (mock.seen('mock-latency-1000').length < 4 && Date.now() < deadline)
           await new Promise((resolve) => setTimeout(resolve, 20));
         expect(mock.seen('mock-latency-1000')).toHaveLength(4);
         const exited = stopProcess(child, 'SIGTERM');
-        expect(await Promise.all(slow)).toEqual([200, 200, 200, 200]);
+        expect(await slow).toEqual([200, 200, 200, 200]);
         // Before the fix the process waited for its shutdown watchdog on the idle kept-alive sockets (exit 1).
         expect(await exited).toBe(0);
       } finally {

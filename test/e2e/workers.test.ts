@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { Pool } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startMockProvider } from '../../src/mock-provider/mock-provider.js';
-import { childEnv, run, startProcess, stopProcess } from '../helpers/processes.js';
+import { childEnv, concurrentChatCalls, run, startProcess, stopProcess } from '../helpers/processes.js';
 import { createPostgresDatabase } from '../helpers/test-database.js';
 
 const KEY = 'sk-workers-0123456789abcdef';
@@ -177,23 +177,14 @@ describe('AGW_WORKERS', () => {
           const [, url, , first, second] = match as unknown as [string, string, string, string, string];
           try {
             // Slow calls on several connections, so both workers have one in flight.
-            const slow = Array.from({ length: 4 }, () =>
-              fetch(`${url}/v1/chat/completions`, {
-                method: 'POST',
-                headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-                body: JSON.stringify({
-                  model: 'mock-latency-1500',
-                  messages: [{ role: 'user', content: 'slow' }],
-                }),
-              }).then((res) => res.status),
-            );
+            const slow = concurrentChatCalls(url, KEY, 'mock-latency-1500', 4);
             await until(
               () => mock.seen('mock-latency-1500').length === 4,
               'the slow calls to reach the upstream',
             );
             // What a terminal does on Ctrl-C: the signal goes to the whole process group.
             for (const pid of [child.pid!, Number(first), Number(second)]) process.kill(pid, 'SIGINT');
-            expect(await Promise.all(slow)).toEqual([200, 200, 200, 200]);
+            expect(await slow).toEqual([200, 200, 200, 200]);
             expect(await stopProcess(child, 'SIGINT')).toBe(0);
             expect([Number(first), Number(second)].some(alive)).toBe(false);
           } finally {

@@ -85,3 +85,24 @@ export function childEnv(extra: Record<string, string | undefined>): NodeJS.Proc
   for (const [key, value] of Object.entries(extra)) if (value !== undefined) env[key] = value;
   return env;
 }
+
+/**
+ * Starts `count` concurrent `/v1` calls on `model` (a `mock-latency-N` model makes them slow) with fetch, which keeps
+ * each connection alive after its answer as most clients do; resolves with their statuses.
+ */
+export function concurrentChatCalls(
+  url: string,
+  apiKey: string,
+  model: string,
+  count: number,
+): Promise<number[]> {
+  return Promise.all(
+    Array.from({ length: count }, () =>
+      fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'slow' }] }),
+      }).then((res) => res.status),
+    ),
+  );
+}
