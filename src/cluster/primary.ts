@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { pino } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
 import type { Config } from '../config/settings.js';
-import { isWorkerMessage, type PrimaryMessage } from './messages.js';
+import { isWorkerMessage, type MetricsPart, type PrimaryMessage, type WorkerMessage } from './messages.js';
 
 /** A worker that dies this many times within the window means something is wrong: stop instead of looping. */
 const crashLimit = 5;
@@ -18,7 +18,7 @@ const restartDelayMs = 1000;
  */
 export function runPrimary(config: Config): void {
   const log = pino({ level: config.logLevel, base: { pid: process.pid, role: 'primary' } });
-  const aggregator = new AggregatorRegistry();
+  const collections = new MetricsCollections(5000);
   const listened = new Set<number>();
   const crashes: number[] = [];
   let bannerPrinted = false;
@@ -66,13 +66,19 @@ export function runPrimary(config: Config): void {
       }
       return;
     }
-    aggregator.clusterMetrics().then(
-      (text) => reply(worker, { type: 'agw:metrics-response', id: message.id, text }),
-      (error: Error) => reply(worker, { type: 'agw:metrics-response', id: message.id, error: error.message }),
+    if (message.type === 'agw:metrics-part') {
+      collections.part(worker.id, message);
+      return;
+    }
+    const requestId = message.id;
+    collections.start(
+      live().filter((w) => listened.has(w.id)),
+      (result) => reply(worker, { type: 'agw:metrics-response', id: requestId, ...result }),
     );
   });
 
   cluster.on('exit', (worker, code, signal) => {
+    collections.gone(worker.id);
     const started = listened.delete(worker.id);
     if (stopping) {
       log.info({ worker: worker.process.pid, code, signal }, 'worker stopped');
@@ -114,4 +120,78 @@ export function runPrimary(config: Config): void {
 
 function reply(worker: Worker, message: PrimaryMessage): void {
   if (worker.isConnected()) worker.send(message);
+}
+
+interface Collection {
+  waiting: Set<number>;
+  parts: MetricsPart[];
+  timer: NodeJS.Timeout;
+  done(result: { text: string } | { error: string }): void;
+}
+
+/**
+ * One scrape = one collection: every worker that is listening sends its registry, and the parts are aggregated
+ * (prom-client's `aggregate`: counters and histograms summed, each gauge by its `aggregator`). A worker still
+ * starting is not asked (it has counted nothing); one that exits meanwhile is dropped from the collection (its counts
+ * leave with it); one that does not answer in time fails the scrape rather than make counters look reset.
+ */
+class MetricsCollections {
+  private readonly open = new Map<number, Collection>();
+  private nextId = 0;
+
+  constructor(private readonly timeoutMs: number) {}
+
+  start(workers: Worker[], done: Collection['done']): void {
+    const id = this.nextId++;
+    const collection: Collection = {
+      waiting: new Set(workers.map((w) => w.id)),
+      parts: [],
+      timer: setTimeout(() => {
+        this.open.delete(id);
+        done({
+          error: `${collection.waiting.size} worker(s) did not send their metrics within ${this.timeoutMs} ms`,
+        });
+      }, this.timeoutMs),
+      done,
+    };
+    this.open.set(id, collection);
+    for (const worker of workers) reply(worker, { type: 'agw:metrics-collect', id });
+    this.settle(id, collection);
+  }
+
+  part(workerId: number, message: Extract<WorkerMessage, { type: 'agw:metrics-part' }>): void {
+    const collection = this.open.get(message.id);
+    if (!collection?.waiting.delete(workerId)) return;
+    if ('error' in message) {
+      this.finish(message.id, collection, { error: message.error });
+      return;
+    }
+    collection.parts.push(message.metrics);
+    this.settle(message.id, collection);
+  }
+
+  gone(workerId: number): void {
+    for (const [id, collection] of this.open)
+      if (collection.waiting.delete(workerId)) this.settle(id, collection);
+  }
+
+  private settle(id: number, collection: Collection): void {
+    if (collection.waiting.size > 0) return;
+    let text: Promise<string>;
+    try {
+      text = AggregatorRegistry.aggregate(collection.parts).metrics();
+    } catch (error) {
+      text = Promise.reject(error);
+    }
+    text.then(
+      (aggregated) => this.finish(id, collection, { text: aggregated }),
+      (error: Error) => this.finish(id, collection, { error: error.message }),
+    );
+  }
+
+  private finish(id: number, collection: Collection, result: { text: string } | { error: string }): void {
+    if (!this.open.delete(id)) return;
+    clearTimeout(collection.timer);
+    collection.done(result);
+  }
 }

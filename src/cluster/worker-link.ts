@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { AggregatorRegistry, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { isPrimaryMessage, type WorkerMessage } from './messages.js';
 
 /** True in a worker forked by the primary (AGW_WORKERS > 1). */
@@ -9,13 +9,16 @@ export function tellPrimary(message: WorkerMessage): void {
   process.send?.(message);
 }
 
-/**
- * In a worker: answers the primary's metric requests with this registry (prom-client's cluster protocol; building an
- * AggregatorRegistry is what installs its worker-side listener).
- */
+/** In a worker: sends this registry to the primary whenever it collects the workers' metrics for a scrape. */
 export function shareMetricsWithPrimary(registry: Registry): void {
-  AggregatorRegistry.setRegistries([registry]);
-  new AggregatorRegistry();
+  process.on('message', (message: unknown) => {
+    if (!isPrimaryMessage(message) || message.type !== 'agw:metrics-collect') return;
+    const { id } = message;
+    registry.getMetricsAsJSON().then(
+      (metrics) => tellPrimary({ type: 'agw:metrics-part', id, metrics }),
+      (error: Error) => tellPrimary({ type: 'agw:metrics-part', id, error: error.message }),
+    );
+  });
 }
 
 const pending = new Map<number, { resolve: (text: string) => void; reject: (error: Error) => void }>();
@@ -27,7 +30,7 @@ export function clusterMetrics(timeoutMs = 5000): Promise<string> {
   if (!listening) {
     listening = true;
     process.on('message', (message: unknown) => {
-      if (!isPrimaryMessage(message)) return;
+      if (!isPrimaryMessage(message) || message.type !== 'agw:metrics-response') return;
       const waiter = pending.get(message.id);
       if (!waiter) return;
       pending.delete(message.id);

@@ -140,10 +140,18 @@ describe('AGW_WORKERS', () => {
             run('pgrep', ['-P', String(child.pid)], process.env, 5000).then((r) =>
               r.stdout.split('\n').filter(Boolean).map(Number),
             );
+          // Scrapes keep answering while the replacement starts (a worker not yet listening is not waited for).
+          const scrapeStatuses: number[] = [];
           await until(async () => {
+            scrapeStatuses.push((await fetch(`${url}/metrics`)).status);
             const now = await children();
             return now.length === 2 && now.some((pid) => !workers.includes(pid));
           }, 'a replacement worker');
+          for (let i = 0; i < 10; i++) {
+            scrapeStatuses.push((await fetch(`${url}/metrics`)).status);
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+          expect(new Set(scrapeStatuses)).toEqual(new Set([200]));
           await until(
             async () => (await calls(url, 20, 4)).every((status) => status === 200),
             'every call to succeed after the replacement',
