@@ -11,10 +11,10 @@ const restartDelayMs = 1000;
 
 /**
  * AGW_WORKERS > 1: this process forks the workers (each a full gateway on the shared port, like replicas on one
- * host) and supervises them. It serves no requests itself. It prints the banner once every worker listens, replaces a worker
- * that dies after it was listening (exits if one dies before, or if they keep dying), gathers every worker's
- * metrics for a scrape, and on SIGTERM/SIGINT tells each worker to shut down gracefully and exits when they have.
- * Returns once the workers are forked; the process exits from here when they are gone.
+ * host) and supervises them. It serves no requests itself. It prints the banner once every worker listens,
+ * replaces a worker that dies after it was listening (exits if one dies before, or if they keep dying), gathers
+ * every worker's metrics for a scrape, and on SIGTERM/SIGINT tells each worker to shut down gracefully and exits
+ * when they have. Returns once the workers are forked; the process exits from here when they are gone.
  */
 export function runPrimary(config: Config): void {
   const log = pino({ level: config.logLevel, base: { pid: process.pid, role: 'primary' } });

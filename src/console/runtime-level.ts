@@ -26,6 +26,7 @@ export interface RuntimeHealthInput {
   summary: RuntimeHealthSummary;
   roleStates: { role: string; hasAvailableProvider: boolean }[];
   circuitStoreError?: string | null;
+  circuitMirror?: 'live' | 'loading' | 'off' | null;
 }
 
 /** The runbook's cooling-down threshold: more than half the provider pool. */

@@ -173,6 +173,8 @@ export class AiRuntime {
       upstreamModels,
       circuitStore: this.breaker.store.kind,
       circuitStoreError: this.breaker.storeError,
+      // Redis only: `live` = closed circuits are decided in process; `loading` = every call asks Redis meanwhile.
+      circuitMirror: this.breaker.store.mirrorState?.() ?? null,
       httpAdapters: this.definition.settings.useHttpAdapters,
     };
   }

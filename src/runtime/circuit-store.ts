@@ -42,6 +42,8 @@ export interface CircuitStore {
    * and no round trip. False means "ask the store".
    */
   isQuiet?(key: string): boolean;
+  /** Shared stores with a local mirror: whether it answers now (`live`), is (re)loading or down, or is disabled. */
+  mirrorState?(): 'live' | 'loading' | 'off';
   close?(): Promise<void>;
 }
 

@@ -148,9 +148,14 @@ export class RedisCircuitStore implements CircuitStore {
     return quiet(entry.state);
   }
 
-  /** Whether the mirror currently answers for Redis (health, tests). */
+  /** Whether the mirror currently answers for Redis (tests). */
   get mirrorLive(): boolean {
     return this.live;
+  }
+
+  mirrorState(): 'live' | 'loading' | 'off' {
+    if (!this.subscriber) return 'off';
+    return this.live ? 'live' : 'loading';
   }
 
   async getMany(keys: readonly string[]): Promise<(CircuitState | undefined)[]> {

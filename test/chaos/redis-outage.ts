@@ -152,11 +152,15 @@ await runScenario(report, async (cleanups) => {
   const fallbacksLater = { circuits: await metric('circuits'), rate_limits: await metric('rate_limits') };
   running = false;
   await Promise.all(loops);
-  const health = (await request(`${url}/api/admin/ai-runtime/health`, { headers: adminHeaders(TOKEN) }))
-    .body as {
-    circuitStore?: string;
-    circuitStoreError?: string | null;
-  };
+  type Health = { circuitStore?: string; circuitStoreError?: string | null; circuitMirror?: string | null };
+  const readHealth = async () =>
+    (await request(`${url}/api/admin/ai-runtime/health`, { headers: adminHeaders(TOKEN) })).body as Health;
+  let health = await readHealth();
+  // The circuit mirror reconnects on its own schedule (ioredis backoff, at most 2 s) and then reloads.
+  for (let i = 0; i < 50 && health.circuitMirror !== 'live'; i++) {
+    await sleep(200);
+    health = await readHealth();
+  }
   const readyUp = await request(`${url}/ready`);
 
   const during = samples.filter((s) => s.sentAt >= downAt && s.doneAt <= restartAt);
@@ -230,6 +234,11 @@ await runScenario(report, async (cleanups) => {
   report.check(
     'runtime health says the circuit store is fine again',
     health.circuitStore === 'redis' && !health.circuitStoreError,
+  );
+  report.check(
+    'the circuit mirror is live again (closed circuits decided without Redis round trips)',
+    health.circuitMirror === 'live',
+    String(health.circuitMirror),
   );
   const readyBody = readyDown.body as { redis?: string } | null;
   report.figure('/ready while Redis was down', `${readyDown.status} redis=${readyBody?.redis}`);

@@ -109,11 +109,13 @@ describe.runIf(Boolean(process.env.REDIS_URL))('circuit mirror (Redis store, two
     expect(id, 'the mirror connection is in CLIENT LIST').toBeDefined();
     await admin.client('KILL', 'ID', id!);
     await until(() => !a.store.mirrorLive, 'the mirror to notice the drop');
+    expect(a.store.mirrorState()).toBe('loading');
     await b.breaker.failure('p@default', unavailable);
     // No mirror: the decision comes from Redis, so the change is seen at once.
     expect(a.store.isQuiet('p@default')).toBe(false);
     expect(await a.breaker.acquire('p@default')).toEqual({ allowed: false, probe: false });
     await until(() => a.store.mirrorLive, 'the mirror to reconnect and reload');
+    expect(a.store.mirrorState()).toBe('live');
     // Loaded from Redis, not from a message (it was published while the mirror was away).
     expect(a.store.isQuiet('p@default')).toBe(false);
     expect(a.store.isQuiet('other@default')).toBe(true);
@@ -175,6 +177,7 @@ describe.runIf(Boolean(process.env.REDIS_URL))('circuit mirror (Redis store, two
       mirror: false,
     });
     stores.push(store);
+    expect(store.mirrorState()).toBe('off');
     const breaker = new CircuitBreaker(store, new FakeClock(), policy);
     const last = await lastCommandAfter(redis, async () => {
       await breaker.acquire('p@default');

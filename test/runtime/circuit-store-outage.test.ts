@@ -39,6 +39,8 @@ describe('circuit store outage', () => {
     expect(second).toMatchObject({ failed: false, selectedProvider: 'local-fallback' });
     const health = await runtime.health();
     expect(health.circuitStore).toBe('redis');
+    // The mirror never loaded: every decision went to the (failing) store and fell back to local circuits.
+    expect(health.circuitMirror).toBe('loading');
     expect(health.circuitStoreError).toEqual(expect.any(String));
     expect(health.providers.find((p) => p.provider === 'local-primary')?.circuit).toBe('open');
     expect(fallbacks).toBeGreaterThan(3);

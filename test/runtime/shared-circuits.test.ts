@@ -42,6 +42,7 @@ describe.runIf(Boolean(process.env.REDIS_URL))('circuits shared across replicas 
     const calls = mock.stats.requests;
     const health = (await adminRequest(second, 'GET', '/api/admin/ai-runtime/health')).json();
     expect(health.circuitStore).toBe('redis');
+    expect(['live', 'loading']).toContain(health.circuitMirror);
     expect(health.providers.find((p: { provider: string }) => p.provider === id)).toMatchObject({
       coolingDown: true,
       circuit: 'open',

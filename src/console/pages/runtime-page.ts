@@ -156,7 +156,7 @@ function renderHealth(health: RuntimeHealth, ready: Ready | null): HTMLElement {
       ['Deterministic providers', count(s.deterministicProviders)],
       [
         'Circuit store',
-        `${health.circuitStore ?? '—'}${health.circuitStoreError ? ` (error: ${health.circuitStoreError})` : ''}`,
+        `${health.circuitStore ?? '—'}${health.circuitMirror ? `, mirror ${health.circuitMirror}` : ''}${health.circuitStoreError ? ` (error: ${health.circuitStoreError})` : ''}`,
       ],
       [
         'Gateway readiness',
