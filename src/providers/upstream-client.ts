@@ -82,7 +82,7 @@ export class UpstreamClient {
   ): Promise<StreamResponse> {
     const target = this.parse(url);
     try {
-      const res = await post(target, 'text/event-stream', headers, body, signal);
+      const res = await target.pool.request(postOptions(target, 'text/event-stream', headers, body, signal));
       if (res.statusCode < 200 || res.statusCode >= 300) {
         const text = await readText(res.body, maxErrorBodyBytes);
         throw statusFailure(provider, res.statusCode, res.headers, text, describeError);
@@ -114,21 +114,24 @@ export class UpstreamClient {
   }
 }
 
-/** One JSON POST on the endpoint's pool; the caller reads (or streams) the body. */
-function post(
+/**
+ * One JSON POST to the endpoint, as both ways of sending it use it: `request()` for a stream (given the signal) and
+ * `dispatch()` for an answer read whole (which wires the signal itself).
+ */
+function postOptions(
   target: { pool: Pool; path: string },
   accept: string,
   headers: Record<string, string>,
   body: unknown,
-  signal: CallSignal,
+  signal?: CallSignal,
 ) {
-  return target.pool.request({
-    method: 'POST',
+  return {
+    method: 'POST' as const,
     path: target.path,
     headers: Object.assign({ 'content-type': 'application/json', accept }, headers),
     body: JSON.stringify(body),
     signal,
-  });
+  };
 }
 
 type ResponseHeaders = Record<string, string | string[] | undefined>;
@@ -183,15 +186,7 @@ function postWhole(
         reject(error);
       },
     };
-    target.pool.dispatch(
-      {
-        method: 'POST',
-        path: target.path,
-        headers: Object.assign({ 'content-type': 'application/json', accept: 'application/json' }, headers),
-        body: JSON.stringify(body),
-      },
-      handler,
-    );
+    target.pool.dispatch(postOptions(target, 'application/json', headers, body), handler);
   });
 }
 

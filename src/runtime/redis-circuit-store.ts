@@ -71,12 +71,13 @@ export class RedisCircuitStore implements CircuitStore {
   private live = false;
   /** Bumped on every (re)load and disconnect; a load that finds it changed is stale and dropped. */
   private generation = 0;
-  /** Keys changed by a message while a load is in flight: the load's older read must not overwrite them. */
+  /**
+   * Non-null exactly while a load is in flight: the keys changed by a message meanwhile, which the load's older read
+   * must not overwrite.
+   */
   private touchedDuringLoad: Set<string> | null = null;
   private readonly syncWaiters = new Map<string, () => void>();
   private closed = false;
-  /** A load is in flight (subscribe + scan). */
-  private loading = false;
   private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(redis: Redis, options: RedisCircuitStoreOptions = {}) {
@@ -103,7 +104,7 @@ export class RedisCircuitStore implements CircuitStore {
     subscriber.on('close', () => this.markStale());
     // A load that failed because the command connection was not up yet is retried once it is.
     redis.on('ready', () => {
-      if (!this.live && !this.loading && subscriber.status === 'ready') void this.reload();
+      if (!this.live && this.touchedDuringLoad === null && subscriber.status === 'ready') void this.reload();
     });
     subscriber.connect().catch(() => undefined);
     // The channel is silent while providers are healthy, so a connection dropped without a FIN (a NAT or load
@@ -146,11 +147,6 @@ export class RedisCircuitStore implements CircuitStore {
       return true;
     }
     return quiet(entry.state);
-  }
-
-  /** Whether the mirror currently answers for Redis (tests). */
-  get mirrorLive(): boolean {
-    return this.live;
   }
 
   mirrorState(): 'live' | 'loading' | 'off' {
@@ -241,7 +237,6 @@ export class RedisCircuitStore implements CircuitStore {
     for (const release of this.syncWaiters.values()) release();
     this.syncWaiters.clear();
     this.live = false;
-    this.loading = false;
     this.generation++;
     this.touchedDuringLoad = null;
     this.mirrorStates.clear();
@@ -254,7 +249,6 @@ export class RedisCircuitStore implements CircuitStore {
     const generation = this.generation;
     const touched = new Set<string>();
     this.touchedDuringLoad = touched;
-    this.loading = true;
     try {
       await this.subscriber.subscribe(this.channel);
       const loaded = new Map<string, MirrorEntry>();
@@ -295,8 +289,6 @@ export class RedisCircuitStore implements CircuitStore {
         if (!this.closed && generation === this.generation && subscriber.status === 'ready')
           void this.reload();
       }, 1000).unref();
-    } finally {
-      if (generation === this.generation) this.loading = false;
     }
   }
 

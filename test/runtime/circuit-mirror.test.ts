@@ -3,18 +3,11 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../src/runtime/circuit-breaker.js';
 import { RedisCircuitStore } from '../../src/runtime/redis-circuit-store.js';
+import { until } from '../helpers/wait.js';
 import { FakeClock } from './fake-clock.js';
 
 const unavailable = { code: 'AI_PROVIDER_UNAVAILABLE' as const, retryAfterMs: null, httpStatus: 503 };
 const policy = { cooldownMs: 30_000, probeLeaseMs: 24_000 };
-
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 // Runs whenever REDIS_URL is set (CI's real-PostgreSQL pass sets it); an unreachable Redis fails, never skips.
 describe.runIf(Boolean(process.env.REDIS_URL))('circuit mirror (Redis store, two replicas)', () => {
@@ -45,7 +38,7 @@ describe.runIf(Boolean(process.env.REDIS_URL))('circuit mirror (Redis store, two
       const mirrorConnectionName = `agw-test-mirror-${randomBytes(4).toString('hex')}`;
       const store = new RedisCircuitStore(redis, { prefix, mirrorConnectionName });
       stores.push(store);
-      await until(() => store.mirrorLive, `${name}'s mirror to load`);
+      await until(() => store.mirrorState() === 'live', `${name}'s mirror to load`);
       return { redis, store, mirrorConnectionName, breaker: new CircuitBreaker(store, clock, policy) };
     };
     return { clock, prefix, a: await make('a'), b: await make('b') };
@@ -108,13 +101,13 @@ describe.runIf(Boolean(process.env.REDIS_URL))('circuit mirror (Redis store, two
     const id = /\bid=(\d+)/.exec(line ?? '')?.[1];
     expect(id, 'the mirror connection is in CLIENT LIST').toBeDefined();
     await admin.client('KILL', 'ID', id!);
-    await until(() => !a.store.mirrorLive, 'the mirror to notice the drop');
+    await until(() => a.store.mirrorState() !== 'live', 'the mirror to notice the drop');
     expect(a.store.mirrorState()).toBe('loading');
     await b.breaker.failure('p@default', unavailable);
     // No mirror: the decision comes from Redis, so the change is seen at once.
     expect(a.store.isQuiet('p@default')).toBe(false);
     expect(await a.breaker.acquire('p@default')).toEqual({ allowed: false, probe: false });
-    await until(() => a.store.mirrorLive, 'the mirror to reconnect and reload');
+    await until(() => a.store.mirrorState() === 'live', 'the mirror to reconnect and reload');
     expect(a.store.mirrorState()).toBe('live');
     // Loaded from Redis, not from a message (it was published while the mirror was away).
     expect(a.store.isQuiet('p@default')).toBe(false);
@@ -126,12 +119,12 @@ describe.runIf(Boolean(process.env.REDIS_URL))('circuit mirror (Redis store, two
     await a.breaker.failure('p@default', unavailable);
     const late = new RedisCircuitStore(await connect(), { prefix });
     stores.push(late);
-    await until(() => late.mirrorLive, 'the late mirror to load');
+    await until(() => late.mirrorState() === 'live', 'the late mirror to load');
     expect(late.isQuiet('p@default')).toBe(false);
     await a.store.clear();
     // A clear makes every mirror load again (the deletes and the announcement are not atomic).
     await late.sync();
-    await until(() => late.mirrorLive, 'the late mirror to reload after the clear');
+    await until(() => late.mirrorState() === 'live', 'the late mirror to reload after the clear');
     expect(late.isQuiet('p@default')).toBe(true);
     expect(await a.breaker.acquire('p@default')).toEqual({ allowed: true, probe: false });
   });
@@ -142,7 +135,7 @@ describe.runIf(Boolean(process.env.REDIS_URL))('circuit mirror (Redis store, two
     const mirrorConnectionName = `agw-test-mirror-${randomBytes(4).toString('hex')}`;
     const store = new RedisCircuitStore(redis, { prefix, mirrorConnectionName, heartbeatMs: 50 });
     stores.push(store);
-    await until(() => store.mirrorLive, 'the mirror to load');
+    await until(() => store.mirrorState() === 'live', 'the mirror to load');
     const mirrorId = async () => {
       const list = String(await admin.client('LIST'));
       return /\bid=(\d+)/.exec(
@@ -151,13 +144,13 @@ describe.runIf(Boolean(process.env.REDIS_URL))('circuit mirror (Redis store, two
     };
     const first = await mirrorId();
     await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(store.mirrorLive).toBe(true);
+    expect(store.mirrorState()).toBe('live');
     expect(await mirrorId()).toBe(first);
 
     // The connection goes silent without closing (as behind a NAT that dropped it): nothing it receives is read.
     const subscriber = (store as unknown as { subscriber: Redis }).subscriber;
     subscriber.stream.pause();
-    await until(() => !store.mirrorLive, 'the heartbeat to drop the silent mirror');
+    await until(() => store.mirrorState() !== 'live', 'the heartbeat to drop the silent mirror');
     // Meanwhile another replica opens a circuit; the reconnected mirror loads it.
     const other = new CircuitBreaker(
       new RedisCircuitStore(await connect(), { prefix, mirror: false }),
@@ -165,7 +158,7 @@ describe.runIf(Boolean(process.env.REDIS_URL))('circuit mirror (Redis store, two
       policy,
     );
     await other.failure('p@default', unavailable);
-    await until(() => store.mirrorLive, 'the mirror to reconnect and reload');
+    await until(() => store.mirrorState() === 'live', 'the mirror to reconnect and reload');
     expect(await mirrorId()).not.toBe(first);
     expect(store.isQuiet('p@default')).toBe(false);
   });
