@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startMockProvider } from '../../src/mock-provider/mock-provider.js';
 import { childEnv, concurrentChatCalls, startProcess, stopProcess } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 const KEY = 'sk-shutdown-0123456789abcdef';
 
@@ -31,9 +32,12 @@ describe('graceful shutdown with keep-alive clients', () => {
       );
       try {
         const slow = concurrentChatCalls(match[1] as string, KEY, 'mock-latency-1000', 4);
-        const deadline = Date.now() + 20_000;
-        while (mock.seen('mock-latency-1000').length < 4 && Date.now() < deadline)
-          await new Promise((resolve) => setTimeout(resolve, 20));
+        await until(
+          () => mock.seen('mock-latency-1000').length >= 4,
+          'the slow calls to reach the upstream',
+          20_000,
+          20,
+        );
         expect(mock.seen('mock-latency-1000')).toHaveLength(4);
         const exited = stopProcess(child, 'SIGTERM');
         expect(await slow).toEqual([200, 200, 200, 200]);

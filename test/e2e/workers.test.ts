@@ -4,18 +4,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startMockProvider } from '../../src/mock-provider/mock-provider.js';
 import { childEnv, concurrentChatCalls, run, startProcess, stopProcess } from '../helpers/processes.js';
 import { createPostgresDatabase } from '../helpers/test-database.js';
+import { until } from '../helpers/wait.js';
 
 const KEY = 'sk-workers-0123456789abcdef';
 const ADMIN = 'workers-admin-token-0123456789';
 const alive = (pid: number) => existsSync(`/proc/${pid}`);
-
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /**
  * Sends `count` /v1 calls over `connections` keep-alive connections (the cluster spreads connections);
@@ -135,18 +128,23 @@ describe('AGW_WORKERS', () => {
 
           // A worker dies: the primary starts a replacement and the port keeps answering.
           process.kill(workers[0]!, 'SIGKILL');
-          await until(() => !alive(workers[0]!), 'the killed worker to be gone');
+          await until(() => !alive(workers[0]!), 'the killed worker to be gone', 20_000, 50);
           const children = () =>
             run('pgrep', ['-P', String(child.pid)], process.env, 5000).then((r) =>
               r.stdout.split('\n').filter(Boolean).map(Number),
             );
           // Scrapes keep answering while the replacement starts (a worker not yet listening is not waited for).
           const scrapeStatuses: number[] = [];
-          await until(async () => {
-            scrapeStatuses.push((await fetch(`${url}/metrics`)).status);
-            const now = await children();
-            return now.length === 2 && now.some((pid) => !workers.includes(pid));
-          }, 'a replacement worker');
+          await until(
+            async () => {
+              scrapeStatuses.push((await fetch(`${url}/metrics`)).status);
+              const now = await children();
+              return now.length === 2 && now.some((pid) => !workers.includes(pid));
+            },
+            'a replacement worker',
+            20_000,
+            50,
+          );
           for (let i = 0; i < 10; i++) {
             scrapeStatuses.push((await fetch(`${url}/metrics`)).status);
             await new Promise((resolve) => setTimeout(resolve, 100));
@@ -155,6 +153,8 @@ describe('AGW_WORKERS', () => {
           await until(
             async () => (await calls(url, 20, 4)).every((status) => status === 200),
             'every call to succeed after the replacement',
+            20_000,
+            50,
           );
           expect(await calls(url, 40, 8)).toEqual(Array(40).fill(200));
           expect(output()).toContain('worker died; starting a replacement');
@@ -189,6 +189,8 @@ describe('AGW_WORKERS', () => {
             await until(
               () => mock.seen('mock-latency-1500').length === 4,
               'the slow calls to reach the upstream',
+              20_000,
+              50,
             );
             // What a terminal does on Ctrl-C: the signal goes to the whole process group.
             for (const pid of [child.pid!, Number(first), Number(second)]) process.kill(pid, 'SIGINT');

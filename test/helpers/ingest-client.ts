@@ -45,13 +45,4 @@ export function signedIngest(t: TestGateway, body: unknown, options: SignOptions
   });
 }
 
-/** Polls `check` until it returns a value (or gives up after `timeoutMs`). */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+export { eventually } from './wait.js';
