@@ -12,7 +12,7 @@ const restartDelayMs = 1000;
 /**
  * AGW_WORKERS > 1: this process forks the workers (each a full gateway on the shared port, like replicas on one
  * host) and supervises them. It serves no requests itself. It prints the banner once every worker listens,
- * replaces a worker that dies after it was listening (exits if one dies before, or if they keep dying), gathers
+ * replaces a worker that dies after it was listening (exits if one dies or hangs before, or if they keep dying), gathers
  * every worker's metrics for a scrape, and on SIGTERM/SIGINT tells each worker to shut down gracefully and exits
  * when they have. Returns once the workers are forked; the process exits from here when they are gone.
  */
@@ -25,10 +25,29 @@ export function runPrimary(config: Config): void {
   let stopping = false;
   let exitCode = 0;
 
+  // A worker that neither listens nor exits (waiting on the migration lock a stuck replica holds, say) would leave
+  // the gateway short of a worker, or never up, with nothing said: past the deadline it is killed, and its exit is
+  // handled as a failed start.
+  const startDeadlines = new Map<number, NodeJS.Timeout>();
   const fork = () => {
     const worker = cluster.fork();
     log.info({ worker: worker.process.pid }, 'worker started');
+    const deadline = setTimeout(() => {
+      startDeadlines.delete(worker.id);
+      if (stopping || listened.has(worker.id) || worker.isDead()) return;
+      log.error(
+        { worker: worker.process.pid, timeoutMs: config.workerStartTimeoutMs },
+        'worker did not start listening in time; killing it',
+      );
+      worker.process.kill('SIGKILL');
+    }, config.workerStartTimeoutMs);
+    deadline.unref();
+    startDeadlines.set(worker.id, deadline);
     return worker;
+  };
+  const clearDeadline = (worker: Worker) => {
+    clearTimeout(startDeadlines.get(worker.id));
+    startDeadlines.delete(worker.id);
   };
   // A worker stays in cluster.workers until both its 'exit' and 'disconnect' fired, in either order.
   const live = () =>
@@ -56,6 +75,7 @@ export function runPrimary(config: Config): void {
     if (!isWorkerMessage(message)) return;
     if (message.type === 'agw:listening') {
       listened.add(worker.id);
+      clearDeadline(worker);
       // The banner says the gateway is up: print it once every first-generation worker listens (and handles signals).
       if (!bannerPrinted && listened.size >= config.workers) {
         bannerPrinted = true;
@@ -78,6 +98,7 @@ export function runPrimary(config: Config): void {
   });
 
   cluster.on('exit', (worker, code, signal) => {
+    clearDeadline(worker);
     collections.gone(worker.id);
     const started = listened.delete(worker.id);
     if (stopping) {

@@ -120,6 +120,14 @@ export const settings = {
     parse: workerCount,
     default: 1,
   }),
+  workerStartTimeoutMs: setting({
+    env: 'AGW_WORKER_START_TIMEOUT_MS',
+    group: 'Process',
+    description:
+      'With `AGW_WORKERS` > 1: how long a worker may take to start listening (open the store, wait for the migration lock, connect Redis). One that has not listened by then is killed and the primary stops with an error, as when a worker fails to start, instead of waiting on it forever.',
+    parse: integer({ min: 1000, max: 600000 }),
+    default: 60000,
+  }),
   shutdownTimeoutMs: setting({
     env: 'AGW_SHUTDOWN_TIMEOUT_MS',
     group: 'Process',

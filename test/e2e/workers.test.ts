@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import pg from 'pg';
 import { Pool } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startMockProvider } from '../../src/mock-provider/mock-provider.js';
@@ -209,13 +210,42 @@ describe('AGW_WORKERS', () => {
         const result = await run(
           'node',
           ['dist/main.js'],
-          await env({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' }),
+          // info: the primary's "worker started" lines are what shows it did not fork replacements.
+          await env({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none', LOG_LEVEL: 'info' }),
           60_000,
         );
         expect(result.code).not.toBe(0);
         expect(result.code).not.toBeNull();
         expect(result.stdout + result.stderr).toContain('worker failed to start; stopping');
-        expect((result.stdout + result.stderr).match(/worker started/g)?.length ?? 0).toBeLessThanOrEqual(2);
+        expect((result.stdout + result.stderr).match(/"msg":"worker started"/g)).toHaveLength(2);
+      }, 90_000);
+
+      it('a worker stuck starting (the migration lock held elsewhere) is killed at AGW_WORKER_START_TIMEOUT_MS and the primary stops', async () => {
+        const workerEnv = await env({ AGW_WORKER_START_TIMEOUT_MS: '2000', LOG_LEVEL: 'info' });
+        // What a replica stuck mid-migration leaves behind: the migration advisory lock, held.
+        const holder = new pg.Client({ connectionString: workerEnv.DATABASE_URL });
+        await holder.connect();
+        try {
+          await holder.query('select pg_advisory_lock(727001)');
+          const started = performance.now();
+          const result = await run('node', ['dist/main.js'], workerEnv, 60_000);
+          const output = result.stdout + result.stderr;
+          expect(result.code).toBe(1);
+          expect(output).toContain('worker did not start listening in time; killing it');
+          expect(output).toContain('worker failed to start; stopping');
+          expect(output).not.toContain('listening on');
+          // Killed at the deadline, not left waiting (the lock is still held).
+          expect(performance.now() - started).toBeGreaterThanOrEqual(2000);
+          const pids = [...output.matchAll(/"worker":(\d+),"msg":"worker started"/g)].map((m) =>
+            Number(m[1]),
+          );
+          expect(pids).toHaveLength(2);
+          expect(pids.some(alive)).toBe(false);
+          // They were waiting on the lock, as intended: nothing else made them fail.
+          expect(output).not.toMatch(/Failed to start/);
+        } finally {
+          await holder.end();
+        }
       }, 90_000);
     },
   );
