@@ -157,7 +157,7 @@ process.on('SIGTERM', () => { for (const w of Object.values(cluster.workers)) w.
     }
     await pool.close();
     latencies.sort((a, b) => a - b);
-    return { version, url, headers, sequentialP50: pct(latencies, 50), stop };
+    return { version, url, headers, sequentialP50: pct(latencies, 50), stop, pid: child.pid };
   } catch (error) {
     stop();
     throw error;
@@ -290,9 +290,35 @@ async function main() {
     gateway: [] as Cannon[],
     portkey: [] as Cannon[],
   };
+  // CPU per request of each proxy in its throughput rounds (from /proc): what each costs, whatever else the machine
+  // is doing at the time, so the ratio holds on a machine whose cores are not shared with the client and the mock.
+  const cpuPerRequest = { bare: [] as number[], gateway: [] as number[], portkey: [] as number[] };
+  const measured = async (
+    into: number[] | undefined,
+    pid: number | undefined,
+    url: string,
+    sideHeaders: Record<string, string>,
+  ) => {
+    const before = cpuSeconds(pid);
+    const result = await cannon(url, sideHeaders);
+    const after = cpuSeconds(pid);
+    if (into && before !== null && after !== null && result.requests.total > 0)
+      into.push(((after - before) * 1e6) / result.requests.total);
+    return result;
+  };
+  const pids = { direct: undefined, bare: bare.child.pid, gateway: gateway.child.pid };
   for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
-    for (const side of sides) rounds[side].push(await cannon(origins[side], headers));
-    if (portkey) rounds.portkey.push(await cannon(portkey.url, portkey.headers));
+    for (const side of sides)
+      rounds[side].push(
+        await measured(
+          side === 'direct' ? undefined : cpuPerRequest[side],
+          pids[side],
+          origins[side],
+          headers,
+        ),
+      );
+    if (portkey)
+      rounds.portkey.push(await measured(cpuPerRequest.portkey, portkey.pid, portkey.url, portkey.headers));
   }
   const median = (runs: Cannon[]) =>
     [...runs].sort((a, b) => a.requests.average - b.requests.average)[Math.floor(runs.length / 2)]!;
@@ -402,6 +428,36 @@ async function main() {
     console.log(
       `  gateway / Portkey: ${(thr.gateway.requests.average / r.requests.average).toFixed(1)}× the requests per second (target ≥ 10×)`,
     );
+    // The ceiling for any proxy built on node:http + undici on this machine: the bare hop against Portkey.
+    const bareRatio = thr.bare.requests.average / r.requests.average;
+    const cpuMedian = (values: number[]) =>
+      [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+    const cpuOf = {
+      bare: cpuMedian(cpuPerRequest.bare),
+      gateway: cpuMedian(cpuPerRequest.gateway),
+      portkey: cpuMedian(cpuPerRequest.portkey),
+    };
+    console.log(
+      `  bare proxy / Portkey: ${bareRatio.toFixed(1)}× (the most a node:http + undici hop reaches here; the gateway does ${((100 * thr.gateway.requests.average) / thr.bare.requests.average).toFixed(0)}% of it)`,
+    );
+    console.log(
+      `  CPU per request in these rounds (median): gateway ${cpuOf.gateway.toFixed(0)} µs, bare proxy ${cpuOf.bare.toFixed(0)} µs, Portkey ${cpuOf.portkey.toFixed(0)} µs` +
+        ` — Portkey uses ${(cpuOf.portkey / cpuOf.gateway).toFixed(1)}× the gateway's CPU per request (${(cpuOf.portkey / cpuOf.bare).toFixed(1)}× the bare hop's)`,
+    );
+    figures.push({
+      name: `/v1 bare proxy hop throughput vs Portkey OSS (${CONCURRENCY} connections; ceiling for a node:http proxy here)`,
+      unit: 'req/s',
+      value: thr.bare.requests.average,
+      baseline: { name: `Portkey OSS ${portkey.version} on the same mock`, value: r.requests.average },
+      ratio: bareRatio,
+    });
+    figures.push({
+      name: '/v1 CPU per request: Portkey OSS vs the gateway (same throughput rounds)',
+      unit: 'µs',
+      value: cpuOf.gateway,
+      baseline: { name: `Portkey OSS ${portkey.version}`, value: cpuOf.portkey },
+      ratio: cpuOf.portkey / cpuOf.gateway,
+    });
     figures.push({
       name: `/v1 throughput through the gateway vs Portkey OSS (${CONCURRENCY} connections, median of ${THROUGHPUT_ROUNDS})`,
       unit: 'req/s',
