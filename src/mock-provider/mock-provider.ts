@@ -218,8 +218,9 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
     const includeUsage =
       (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
     const encoder = streamEncoder(dialect, model, promptTokens, includeUsage);
+    const write = (events: string) => res.write(b.multiLineData ? multiLine(events) : events);
     const opening = encoder.start();
-    if (opening) res.write(opening);
+    if (opening) write(opening);
     let sent = 0;
     const next = () => {
       if (res.destroyed) return;
@@ -227,15 +228,13 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
       if (b.stallAfter !== undefined && sent >= b.stallAfter) return;
       if (sent < pieces.length) {
         sent += 1;
-        res.write(
-          b.malformedChunkAt === sent
-            ? 'data: {"id": "broken", "choices": [{"delta": {"content": \n\n'
-            : encoder.piece(pieces[sent - 1] ?? ''),
-        );
+        if (b.malformedChunkAt === sent)
+          res.write('data: {"id": "broken", "choices": [{"delta": {"content": \n\n');
+        else write(encoder.piece(pieces[sent - 1] ?? ''));
         setTimeout(next, b.chunkDelayMs ?? 0);
         return;
       }
-      if (!b.omitFinish) res.write(encoder.finish(b.finishReason ?? 'stop', pieces.length));
+      if (!b.omitFinish) write(encoder.finish(b.finishReason ?? 'stop', pieces.length));
       if (b.holdAfterFinish) return;
       res.end(encoder.end(b.omitDone === true));
     };
@@ -282,4 +281,14 @@ function sendJson(
     ...headers,
   });
   res.end(payload);
+}
+
+/** Rewrites each `data: <json>` line as the same JSON pretty-printed over one `data:` line per line. */
+function multiLine(events: string): string {
+  return events.replace(/^data: (\{.*\})$/gm, (_line, json: string) =>
+    JSON.stringify(JSON.parse(json), null, 1)
+      .split('\n')
+      .map((line) => `data: ${line}`)
+      .join('\n'),
+  );
 }

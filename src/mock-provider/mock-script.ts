@@ -44,6 +44,8 @@ export interface MockBehaviour {
   holdAfterFinish?: boolean;
   /** The finish_reason to report (default `stop`); `content_filter` with `text: ''` is a withheld answer. */
   finishReason?: string;
+  /** SSE: each event's JSON pretty-printed over several `data:` lines (valid SSE: a reader joins them with `\n`). */
+  multiLineData?: boolean;
 }
 
 /** A behaviour for a stretch of time; the last phase (no `forMs`) lasts forever. */

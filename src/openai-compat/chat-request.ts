@@ -75,21 +75,97 @@ function checkNumber(
   if (integer && !Number.isInteger(value)) throw invalid(key, `${key} must be an integer.`);
 }
 
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** `where` must be an object whose `key` is a string (or absent, when optional). */
+function checkString(record: Record<string, unknown>, key: string, where: string, optional = false): void {
+  const value = record[key];
+  if (optional && (value === undefined || value === null)) return;
+  if (typeof value !== 'string') throw invalid(`${where}.${key}`, `${where}.${key} must be a string.`);
+}
+
+/**
+ * Each content part: an object with a `type`; a text part has its `text`, an image part its `image_url.url`. The
+ * translators and the text-only adapters read these, so a part without them is the caller's error (400), not a
+ * provider failure that would count against every circuit of the chain.
+ */
+function checkContentPart(part: unknown, where: string): void {
+  if (!isObject(part)) throw invalid(where, `${where} must be an object.`);
+  checkString(part, 'type', where);
+  if (part.type === 'text') checkString(part, 'text', where);
+  if (part.type === 'image_url') {
+    if (!isObject(part.image_url))
+      throw invalid(`${where}.image_url`, `${where}.image_url must be an object.`);
+    checkString(part.image_url, 'url', `${where}.image_url`);
+  }
+}
+
+function checkToolCall(call: unknown, where: string): void {
+  if (!isObject(call)) throw invalid(where, `${where} must be an object.`);
+  checkString(call, 'id', where);
+  if (call.type !== undefined && call.type !== 'function')
+    throw invalid(`${where}.type`, `${where}.type must be "function".`);
+  if (!isObject(call.function)) throw invalid(`${where}.function`, `${where}.function must be an object.`);
+  checkString(call.function, 'name', `${where}.function`);
+  checkString(call.function, 'arguments', `${where}.function`);
+}
+
 function message(value: unknown, index: number): OpenAiChatMessage {
   const where = `messages[${index}]`;
-  if (value === null || typeof value !== 'object' || Array.isArray(value))
-    throw invalid(where, `${where} must be an object.`);
-  const m = value as Record<string, unknown>;
+  if (!isObject(value)) throw invalid(where, `${where} must be an object.`);
+  const m = value;
   if (typeof m.role !== 'string' || !messageRoles.has(m.role))
     throw invalid(`${where}.role`, `${where}.role must be one of ${[...messageRoles].join(', ')}.`);
   const content = m.content;
   if (!(content === undefined || content === null || typeof content === 'string' || Array.isArray(content)))
     throw invalid(`${where}.content`, `${where}.content must be a string, a list of parts or null.`);
+  if (Array.isArray(content))
+    for (const [i, part] of content.entries()) checkContentPart(part, `${where}.content[${i}]`);
+  checkString(m, 'name', where, true);
   if (m.role === 'tool' && typeof m.tool_call_id !== 'string')
     throw invalid(`${where}.tool_call_id`, `${where}: a tool message needs tool_call_id.`);
-  if (m.tool_calls !== undefined && !Array.isArray(m.tool_calls))
-    throw invalid(`${where}.tool_calls`, `${where}.tool_calls must be a list.`);
+  if (m.tool_calls !== undefined && m.tool_calls !== null) {
+    if (!Array.isArray(m.tool_calls))
+      throw invalid(`${where}.tool_calls`, `${where}.tool_calls must be a list.`);
+    for (const [i, call] of m.tool_calls.entries()) checkToolCall(call, `${where}.tool_calls[${i}]`);
+  }
   return m as unknown as OpenAiChatMessage;
+}
+
+/**
+ * `tools`: each an object with a `type`; a function tool has `function.name` (what every upstream kind requires and
+ * the translators read), an optional string description and an object of parameters. Other tool types pass on.
+ */
+function checkTools(tools: unknown): void {
+  if (tools === undefined || tools === null) return;
+  if (!Array.isArray(tools)) throw invalid('tools', 'tools must be a list.');
+  for (const [i, tool] of tools.entries()) {
+    const where = `tools[${i}]`;
+    if (!isObject(tool)) throw invalid(where, `${where} must be an object.`);
+    checkString(tool, 'type', where);
+    if (tool.type !== 'function') continue;
+    if (!isObject(tool.function)) throw invalid(`${where}.function`, `${where}.function must be an object.`);
+    checkString(tool.function, 'name', `${where}.function`);
+    checkString(tool.function, 'description', `${where}.function`, true);
+    const parameters = tool.function.parameters;
+    if (parameters !== undefined && parameters !== null && !isObject(parameters))
+      throw invalid(`${where}.function.parameters`, `${where}.function.parameters must be an object.`);
+  }
+}
+
+/** `tool_choice`: none, auto, required, or an object (`{ type: 'function', function: { name } }` and newer forms). */
+function checkToolChoice(choice: unknown): void {
+  if (choice === undefined || choice === null || isObject(choice)) return;
+  if (choice === 'none' || choice === 'auto' || choice === 'required') return;
+  throw invalid('tool_choice', 'tool_choice must be "none", "auto", "required" or an object.');
+}
+
+/** `stop`: a string or a list of strings (the translators copy it into the vendor's stop sequences). */
+function checkStop(stop: unknown): void {
+  if (stop === undefined || stop === null || typeof stop === 'string') return;
+  if (Array.isArray(stop) && stop.every((s) => typeof s === 'string')) return;
+  throw invalid('stop', 'stop must be a string or a list of strings.');
 }
 
 /** Validates a chat-completions body; every problem is a 400 `GATEWAY_INVALID_REQUEST` naming the parameter. */
@@ -126,8 +202,9 @@ export function parseChatInput(body: unknown): ChatInput {
   checkNumber(params, 'max_tokens', 1, 10_000_000, true);
   checkNumber(params, 'max_completion_tokens', 1, 10_000_000, true);
   checkNumber(params, 'n', 1, 128, true);
-  if (params.tools !== undefined && params.tools !== null && !Array.isArray(params.tools))
-    throw invalid('tools', 'tools must be a list.');
+  checkTools(params.tools);
+  checkToolChoice(params.tool_choice);
+  checkStop(params.stop);
   return {
     model,
     fallbacks,

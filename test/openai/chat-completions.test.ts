@@ -49,6 +49,9 @@ beforeAll(async () => {
         'ctx-model': { error: 'context_length_exceeded' },
         'policy-model': { error: 'content_policy' },
         'filtered-stream': { text: '', finishReason: 'content_filter' },
+        'multi-line': { multiLineData: true, text: 'one two three' },
+        'metrics-cut': { streamCutAfter: 1, text: 'one two three' },
+        'no-end': { omitFinish: true, omitDone: true, text: 'cut short here' },
       },
     },
   });
@@ -324,6 +327,15 @@ describe('/v1 streaming: failover until the first token, honest endings after it
     expect(mock.seen('bad-chunk')).toHaveLength(1);
   });
 
+  it('events whose JSON spans several data: lines reach the client as valid chunks', async () => {
+    const res = await stream('multi-line', { stream_options: { include_usage: true } });
+    expect(res.error).toBeUndefined();
+    expect(res.text).toBe('one two three');
+    expect(res.finishes).toEqual(['stop']);
+    expect(res.usage).toMatchObject({ completion_tokens: 3 });
+    expect(mock.seen('multi-line')).toHaveLength(1);
+  });
+
   it('no [DONE]: finalised as soon as the upstream closes, as a complete answer', async () => {
     // Waiting for a [DONE] that never comes would end in the idle limit's timeout error instead.
     const res = await stream('no-done');
@@ -331,6 +343,18 @@ describe('/v1 streaming: failover until the first token, honest endings after it
     expect(res.text).toBe('complete answer');
     expect(res.finishes).toEqual(['stop']);
     expect(mock.seen('no-done')).toHaveLength(1);
+  });
+
+  it('an upstream that closes with neither a finish_reason nor [DONE]: a truncated answer, so an error event', async () => {
+    const res = await stream('no-end');
+    expect(res.text).toBe('cut short here');
+    expect(res.finishes).toEqual([]);
+    expect(res.error).toBeInstanceOf(OpenAI.APIError);
+    expect(res.error?.error).toMatchObject({
+      code: 'AI_PROVIDER_BAD_RESPONSE',
+      provider: 'default-upstream',
+    });
+    expect(mock.seen('no-end')).toHaveLength(1);
   });
 
   it('[DONE] before any finish_reason: a truncated answer, so an error event, never a clean end', async () => {
@@ -383,20 +407,31 @@ describe('/v1 streaming: failover until the first token, honest endings after it
 
 describe('/v1 calls in the metrics', () => {
   it('every attempt of a /v1 call is counted like a role run (provider, role none, status, code)', async () => {
+    const counts = async () => {
+      const text = (await t.gateway.app.inject({ method: 'GET', url: '/metrics' })).body;
+      const value = (pattern: string) => Number(new RegExp(`^${pattern} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+      const attempts = (status: string, code: string) =>
+        value(
+          `agw_provider_attempts_total\\{provider="default-upstream",role="none",status="${status}",code="${code}"\\}`,
+        );
+      return {
+        success: attempts('success', 'none'),
+        unavailable: attempts('failed', 'AI_PROVIDER_UNAVAILABLE'),
+        latency: value('agw_provider_latency_seconds_count\\{provider="default-upstream",role="none"\\}'),
+      };
+    };
+    const before = await counts();
     await chat('metrics-ok');
     // The 503 is retried once, then the fallback answers: two failed attempts and one more success.
     expect((await chat('metrics-down', ['metrics-ok'])).attempts).toBe(3);
-    const text = (await t.gateway.app.inject({ method: 'GET', url: '/metrics' })).body;
-    const line = (status: string, code: string) =>
-      new RegExp(
-        `^agw_provider_attempts_total\\{provider="default-upstream",role="none",status="${status}",code="${code}"\\} (\\d+)$`,
-        'm',
-      );
-    expect(Number(line('success', 'none').exec(text)?.[1])).toBeGreaterThanOrEqual(2);
-    expect(Number(line('failed', 'AI_PROVIDER_UNAVAILABLE').exec(text)?.[1])).toBeGreaterThanOrEqual(2);
-    expect(text).toMatch(
-      /^agw_provider_latency_seconds_count\{provider="default-upstream",role="none"\} \d+$/m,
-    );
+    // A streamed answer counts once it ends: one success, and a stream cut after content one failure (the broken
+    // connection: unavailable).
+    expect((await stream('metrics-stream')).finishes).toEqual(['stop']);
+    expect((await stream('metrics-cut')).error).toBeDefined();
+    const after = await counts();
+    expect(after.success - before.success).toBe(3);
+    expect(after.unavailable - before.unavailable).toBe(3);
+    expect(after.latency - before.latency).toBe(6);
   });
 });
 
@@ -426,6 +461,66 @@ describe('/v1 circuits in the runtime snapshots', () => {
         lastFailureCode: 'AI_PROVIDER_RATE_LIMITED',
       });
     }
+  });
+});
+
+describe('/v1 malformed messages and tools', () => {
+  it('a malformed part, tool call, tool, stop or tool_choice is a 400 naming it, and touches no circuit', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ messages: [{ role: 'user', content: [null] }] }, 'messages[0].content[0]'],
+      [{ messages: [{ role: 'user', content: [{ type: 'text' }] }] }, 'messages[0].content[0].text'],
+      [
+        { messages: [{ role: 'user', content: [{ type: 'image_url' }] }] },
+        'messages[0].content[0].image_url',
+      ],
+      [
+        { messages: [{ role: 'assistant', content: null, tool_calls: [{}] }] },
+        'messages[0].tool_calls[0].id',
+      ],
+      [
+        { messages: [{ role: 'assistant', tool_calls: [{ id: 'c1', function: { name: 'f' } }] }] },
+        'messages[0].tool_calls[0].function.arguments',
+      ],
+      [{ messages: ask(), tools: [{ type: 'function' }] }, 'tools[0].function'],
+      [{ messages: ask(), tools: [{ type: 'function', function: { name: 3 } }] }, 'tools[0].function.name'],
+      [{ messages: ask(), stop: [1] }, 'stop'],
+      [{ messages: ask(), tool_choice: 5 }, 'tool_choice'],
+    ];
+    // A role chain (the deterministic providers) and a default-upstream model: neither may count the caller's error.
+    for (const model of ['maker', 'shape-model'])
+      for (const [body, param] of cases) {
+        const error = await failure(client.chat.completions.create({ model, ...body } as never));
+        expect(error, `${model} ${param}`).toMatchObject({
+          status: 400,
+          code: 'GATEWAY_INVALID_REQUEST',
+          param,
+        });
+      }
+    expect(mock.seen('shape-model')).toHaveLength(0);
+    const health = (await adminRequest(t, 'GET', '/api/admin/ai-runtime/health')).json() as {
+      providers: { provider: string; circuit: string; lastFailureCode: string | null }[];
+      upstreamModels: { model: string }[];
+    };
+    expect(health.providers.find((p) => p.provider === 'local-primary')).toMatchObject({
+      circuit: 'closed',
+      lastFailureCode: null,
+    });
+    expect(health.upstreamModels.map((m) => m.model)).not.toContain('shape-model');
+    // Well-formed parts and tool calls still pass.
+    const ok = await client.chat.completions.create({
+      model: 'maker',
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'hello parts' }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }],
+        },
+        { role: 'tool', tool_call_id: 'c1', content: 'done' },
+      ],
+      tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }],
+    });
+    expect(ok.choices[0]?.message.content).toContain('[local-primary@default]');
   });
 });
 

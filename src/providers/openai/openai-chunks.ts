@@ -4,8 +4,16 @@ import type { SseTranslator } from '../sse-chat-stream.js';
 import { pick, tokenCount } from '../upstream-client.js';
 import { describeOpenAiError } from './openai-adapter.js';
 
-/** Reads one `chat.completion.chunk` payload; throws the classified failure for an error event or bad JSON. */
-export function parseOpenAiChunk(provider: string, data: string, raw: string | null = data): ChatChunk {
+/**
+ * Reads one `chat.completion.chunk` payload; throws the classified failure for an error event or bad JSON. `raw` is
+ * what may be relayed as is: not a payload that came over several `data:` lines (joined by `\n`, it would break the
+ * client's framing as one line), which is re-serialised instead.
+ */
+export function parseOpenAiChunk(
+  provider: string,
+  data: string,
+  raw: string | null = data.includes('\n') ? null : data,
+): ChatChunk {
   let json: unknown;
   try {
     json = JSON.parse(data);
