@@ -50,6 +50,7 @@ beforeAll(async () => {
         'policy-model': { error: 'content_policy' },
         'filtered-stream': { text: '', finishReason: 'content_filter' },
         'multi-line': { multiLineData: true, text: 'one two three' },
+        'filtered-json': { text: '', finishReason: 'content_filter' },
         'metrics-cut': { streamCutAfter: 1, text: 'one two three' },
         'no-end': { omitFinish: true, omitDone: true, text: 'cut short here' },
       },
@@ -151,6 +152,7 @@ describe('/v1 non-streaming: chain-runner semantics through the OpenAI SDK', () 
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     expect(error).toMatchObject({ status: 429, code: 'AI_PROVIDER_RATE_LIMITED', type: 'rate_limit_error' });
     expect(mock.seen('rl-always')).toHaveLength(2);
+    expect(gaps('rl-always')[0]).toBeGreaterThanOrEqual(950); // the first Retry-After (1 s) was waited out
     const again = await failure(chat('rl-always'));
     expect(again).toMatchObject({ status: 503, code: 'AI_PROVIDER_UNAVAILABLE' });
     expect(mock.seen('rl-always')).toHaveLength(2);
@@ -179,7 +181,10 @@ describe('/v1 non-streaming: chain-runner semantics through the OpenAI SDK', () 
       completion_tokens: estimateTokens(text),
     });
     expect(mock.seen('down-503').map((r) => r.outcome)).toEqual(['status 503', 'status 503']);
+    expect(gaps('down-503')[0]).toBeGreaterThanOrEqual(90); // backoff before the retry
     expect(mock.seen('backup-a')).toHaveLength(1);
+    // The fallback is asked once the primary's retry has failed, not in parallel with it.
+    expect(mock.seen('backup-a')[0]!.at).toBeGreaterThanOrEqual(mock.seen('down-503')[1]!.at);
   });
 
   it('TCP reset before headers: retried once, then the fallback answers', async () => {
@@ -187,6 +192,7 @@ describe('/v1 non-streaming: chain-runner semantics through the OpenAI SDK', () 
     expect(res.body.model).toBe('backup-b');
     expect(res.attempts).toBe(3);
     expect(mock.seen('reset-model')).toHaveLength(2);
+    expect(gaps('reset-model')[0]).toBeGreaterThanOrEqual(90); // backoff before the retry
   });
 
   it('no response at all: the attempt times out (socket closed, not retried) and the fallback answers', async () => {
@@ -218,6 +224,15 @@ describe('/v1 non-streaming: chain-runner semantics through the OpenAI SDK', () 
     // A rejected request is not retried; the fallback was tried (and retried) and its 503 did not win.
     expect(mock.seen('policy-model')).toHaveLength(1);
     expect(mock.seen('down-503-d')).toHaveLength(2);
+  });
+
+  it('a 200 whose answer was withheld (empty, finish_reason content_filter) is the content-policy 400, not a success', async () => {
+    const error = await failure(chat('filtered-json'));
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(error).toMatchObject({ status: 400, code: 'AI_PROVIDER_BAD_REQUEST' });
+    expect(error.error).toMatchObject({ reason: 'content_policy' });
+    expect(error.message).toContain('withheld the answer');
+    expect(mock.seen('filtered-json')).toHaveLength(1); // a refusal is not retried
   });
 
   it('passes messages, temperature, max_tokens and tools to an OpenAI-compatible upstream', async () => {
