@@ -168,6 +168,7 @@ async function main() {
     acquire: async () => ({ allowed: true, probe: false }),
     success: async () => undefined,
     failure: async () => undefined,
+    release: async () => undefined,
   };
   const noBreakerClient = new UpstreamClient({ httpTimeoutMs: 20_000 });
   const withoutBreaker = new ChainRunner({

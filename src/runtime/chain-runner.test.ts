@@ -106,6 +106,29 @@ describe('runRole with deterministic providers (default chain)', () => {
     expect(second.profiles[0]?.failureCount).toBe(2);
   });
 
+  it('a probe whose caller cancels hands the lease back: the next call probes at once instead of being refused', async () => {
+    const { runtime, clock } = testRuntime(
+      {},
+      {
+        scripts: {
+          'local-primary': { failCode: 'AI_PROVIDER_UNAVAILABLE', failTimes: 2, latencyMs: 1000 },
+        },
+      },
+    );
+    await runtime.runRole({ role: 'critic', prompt: 'p' });
+    clock.advance(30_000);
+    // The caller goes away 100 ms into the probe (the adapter takes 1 s).
+    const caller = new AbortController();
+    clock.setTimer(100, () => caller.abort(new Error('client left')));
+    const cancelled = await runtime.runRole({ role: 'critic', prompt: 'p', signal: caller.signal });
+    expect(cancelled.failed).toBe(true);
+    expect(cancelled.attempts.map(brief)).toEqual(['local-primary@default:failed:AI_PROVIDER_ERROR']);
+    // Without the hand-back the lease (2 × the attempt timeout) would refuse the primary for 24 s.
+    const next = await runtime.runRole({ role: 'critic', prompt: 'p' });
+    expect(next.attempts.map(brief)).toEqual(['local-primary@default:success']);
+    expect((await runtime.profiles()).providers[0]).toMatchObject({ circuit: 'closed' });
+  });
+
   it('does not retry or open the circuit for a bad request, and fails over', async () => {
     const { runtime } = testRuntime(
       {},

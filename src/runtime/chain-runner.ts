@@ -252,7 +252,10 @@ export class ChainRunner {
               attempts,
               attemptRecord(target, mode, 'failed', clock.now() - t0, failure),
             );
-            if (callerSignal?.aborted) return failed(false);
+            if (callerSignal?.aborted) {
+              await gate.release(key, decision);
+              return failed(false);
+            }
             const cutByDeadline = failure.code === 'AI_PROVIDER_TIMEOUT' && timeoutMs < attemptLimit;
             if (cutByDeadline) return failed(true);
             if (isRetryable(failure) && retry < settings.maxRetriesPerProvider) {
@@ -262,6 +265,7 @@ export class ChainRunner {
                 try {
                   await clock.sleep(wait, callerSignal);
                 } catch {
+                  await gate.release(key, decision);
                   return failed(false); // the caller cancelled the run
                 }
                 continue;

@@ -12,6 +12,8 @@ export interface CircuitDecision {
   allowed: boolean;
   /** True when this call is the one half-open probe. */
   probe: boolean;
+  /** The probe's lease (its `probeUntil`), so only this probe can hand it back. */
+  leaseUntil?: number;
 }
 
 /** The failure facts the breaker needs (a subset of ProviderFailure). */
@@ -26,6 +28,11 @@ export interface CircuitGate {
   acquire(key: string): Promise<CircuitDecision>;
   success(key: string): Promise<void>;
   failure(key: string, failure: CircuitFailure): Promise<void>;
+  /**
+   * The attempt ended with no verdict on the provider (the caller cancelled the run): a probe hands its lease back so
+   * the next call probes at once, instead of every call being refused until the lease runs out.
+   */
+  release(key: string, decision: CircuitDecision): Promise<void>;
 }
 
 export interface CircuitPolicy {
@@ -129,6 +136,18 @@ export class CircuitBreaker implements CircuitGate {
     return this.guarded((store) => this.failureInStore(store, key, failure));
   }
 
+  release(key: string, decision: CircuitDecision): Promise<void> {
+    if (!decision.probe || decision.leaseUntil === undefined) return doneNow;
+    return this.guarded((store) =>
+      store.update(key, this.clock.now(), (current) =>
+        // Only this probe's own lease: once it lapsed, another call may hold a new one.
+        current?.phase === 'half_open' && current.probeUntil === decision.leaseUntil
+          ? { next: { ...current, probeUntil: null }, result: undefined }
+          : { next: 'keep', result: undefined },
+      ),
+    );
+  }
+
   private acquireFromStore(store: CircuitStore, key: string): Promise<CircuitDecision> {
     const now = this.clock.now();
     return store.update<CircuitDecision>(key, now, (current) => {
@@ -145,7 +164,7 @@ export class CircuitBreaker implements CircuitGate {
         phase: 'half_open',
         probeUntil: now + this.policy.probeLeaseMs,
       };
-      return { next, result: { allowed: true, probe: true } };
+      return { next, result: { allowed: true, probe: true, leaseUntil: next.probeUntil as number } };
     });
   }
 
@@ -212,6 +231,7 @@ export class CircuitBreaker implements CircuitGate {
       },
       success: async () => undefined,
       failure: async () => undefined,
+      release: async () => undefined,
     };
   }
 }

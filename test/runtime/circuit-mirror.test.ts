@@ -85,7 +85,9 @@ describe.runIf(Boolean(process.env.REDIS_URL))('circuit mirror (Redis store, two
     const decisions = await Promise.all(
       Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).breaker.acquire('p@default')),
     );
-    expect(decisions.filter((d) => d.allowed)).toEqual([{ allowed: true, probe: true }]);
+    expect(decisions.filter((d) => d.allowed)).toEqual([
+      { allowed: true, probe: true, leaseUntil: expect.any(Number) },
+    ]);
     // The probe succeeds on one replica; the other hears the close and goes back to the fast path.
     const prober = decisions.findIndex((d) => d.allowed) % 2 ? a : b;
     const other = prober === a ? b : a;

@@ -69,8 +69,30 @@ function circuitContract(factory: () => StoreFactory) {
     const decisions = await Promise.all(
       Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).acquire('p@default')),
     );
-    expect(decisions.filter((d) => d.allowed)).toEqual([{ allowed: true, probe: true }]);
+    expect(decisions.filter((d) => d.allowed)).toEqual([
+      { allowed: true, probe: true, leaseUntil: clock.now() + 24_000 },
+    ]);
     expect((await a.views(['p@default']))[0]).toMatchObject({ circuit: 'half_open', coolingDown: true });
+  });
+
+  it('a probe hands its lease back (caller cancelled): the next caller probes at once; a stale hand-back does nothing', async () => {
+    const { a, b, clock } = setup();
+    await a.failure('p@default', unavailable);
+    clock.advance(30_000);
+    const first = await a.acquire('p@default');
+    expect(first).toMatchObject({ allowed: true, probe: true });
+    expect(await b.acquire('p@default')).toEqual({ allowed: false, probe: false });
+    await a.release('p@default', first);
+    clock.advance(1);
+    const second = await b.acquire('p@default');
+    expect(second).toEqual({ allowed: true, probe: true, leaseUntil: clock.now() + 24_000 });
+    // The first probe's lease is gone: handing it back again must not free the second probe's.
+    await a.release('p@default', first);
+    expect(await a.acquire('p@default')).toEqual({ allowed: false, probe: false });
+    // A decision that was not a probe holds nothing to hand back.
+    await a.release('p@default', { allowed: false, probe: false });
+    expect(await b.acquire('p@default')).toEqual({ allowed: false, probe: false });
+    expect((await a.views(['p@default']))[0]).toMatchObject({ circuit: 'half_open', failureCount: 1 });
   });
 
   it('closes when the probe succeeds; reopens with doubled cooldown when it fails', async () => {
@@ -100,7 +122,11 @@ function circuitContract(factory: () => StoreFactory) {
     expect((await a.acquire('p@default')).probe).toBe(true);
     expect((await a.acquire('p@default')).allowed).toBe(false);
     clock.advance(24_000);
-    expect(await a.acquire('p@default')).toEqual({ allowed: true, probe: true });
+    expect(await a.acquire('p@default')).toEqual({
+      allowed: true,
+      probe: true,
+      leaseUntil: clock.now() + 24_000,
+    });
   });
 
   it('a read-only gate (dry-run) reads circuits but never changes them', async () => {
