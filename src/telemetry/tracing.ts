@@ -74,7 +74,10 @@ export class Tracing {
     span.end();
   }
 
-  /** Wraps one role run (orchestration step, reply, dry-run, /v1 call) in an `invoke_agent` span. */
+  /**
+   * Wraps one role run (orchestration step, reply, dry-run) in an `invoke_agent` span. A `/v1` call is a proxied chat,
+   * not an agent run: its attempts' `chat` spans hang directly under its HTTP span.
+   */
   async roleRun(role: string, dryRun: boolean, run: () => Promise<RoleRunResult>): Promise<RoleRunResult> {
     if (!this.tracer) return run();
     const span = this.tracer.startSpan(

@@ -52,7 +52,9 @@ describe('OpenTelemetry traces (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
   let t: TestGateway;
   beforeAll(async () => {
     receiver = await startReceiver();
-    t = await startTestGateway({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } });
+    t = await startTestGateway({
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, GATEWAY_API_KEYS: 'sk-trace-0123456789abcdef' },
+    });
   });
   afterAll(async () => {
     await t?.close();
@@ -67,12 +69,21 @@ describe('OpenTelemetry traces (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     });
     expect(res.statusCode).toBe(200);
     const attempts = res.json().result.attempts as { provider: string; status: string }[];
+    const v1 = await t.gateway.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      headers: { authorization: 'Bearer sk-trace-0123456789abcdef' },
+      payload: { model: 'maker', messages: [{ role: 'user', content: 'trace the proxy' }] },
+    });
+    expect(v1.statusCode).toBe(200);
     await t.gateway.close(); // flushes the batch processor
     expect(receiver.contentTypes.every((c) => c.includes('application/json'))).toBe(true);
 
     const http = receiver.spans.find((s) => s.name === 'POST /api/admin/ai-runtime/dry-run');
     const agent = receiver.spans.find((s) => s.name === 'invoke_agent critic');
-    const chats = receiver.spans.filter((s) => s.name.startsWith('chat '));
+    const chats = receiver.spans.filter(
+      (s) => s.name.startsWith('chat ') && s.parentSpanId === agent?.spanId,
+    );
     expect(http).toBeDefined();
     expect(attr(http!, 'http.response.status_code')).toBe(200);
     expect(agent).toBeDefined();
@@ -93,6 +104,19 @@ describe('OpenTelemetry traces (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     }
     const failed = chats.find((c) => attr(c, 'agw.attempt.status') === 'failed');
     expect(attr(failed!, 'error.type')).toBe('AI_PROVIDER_RATE_LIMITED');
+
+    // A /v1 call: its attempts are chat spans under the HTTP span, named for the role and provider they went to.
+    const proxied = receiver.spans.find((s) => s.name === 'POST /v1/chat/completions');
+    expect(proxied).toBeDefined();
+    const v1Chats = receiver.spans.filter(
+      (s) => s.name.startsWith('chat ') && s.parentSpanId === proxied!.spanId,
+    );
+    expect(v1Chats).toHaveLength(1);
+    expect(v1Chats[0]!.traceId).toBe(proxied!.traceId);
+    expect(attr(v1Chats[0]!, 'gen_ai.agent.name')).toBe('maker');
+    expect(attr(v1Chats[0]!, 'gen_ai.provider.name')).toBe('local-primary');
+    expect(attr(v1Chats[0]!, 'agw.attempt.status')).toBe('success');
+    expect(typeof attr(v1Chats[0]!, 'gen_ai.response.model')).toBe('string');
   }, 90_000);
 
   it('without the endpoint nothing is exported (no tracer is created)', async () => {
