@@ -51,6 +51,9 @@ beforeAll(async () => {
         'filtered-stream': { text: '', finishReason: 'content_filter' },
         'multi-line': { multiLineData: true, text: 'one two three' },
         'filtered-json': { text: '', finishReason: 'content_filter' },
+        'deadline-a': { fault: 'hang' },
+        'deadline-b': { fault: 'hang' },
+        'deadline-c': {},
         'metrics-cut': { streamCutAfter: 1, text: 'one two three' },
         'no-end': { omitFinish: true, omitDone: true, text: 'cut short here' },
       },
@@ -278,11 +281,20 @@ describe('/v1 streaming: failover until the first token, honest endings after it
   });
 
   it('slow first token: the TTFT limit aborts the stream and the fallback answers', async () => {
-    const res = await stream('slow-first', { fallbacks: ['backup-d'] });
+    const res = await stream('slow-first', {
+      fallbacks: ['backup-d'],
+      stream_options: { include_usage: true },
+    });
     expect(res.error).toBeUndefined();
     expect(res.models).toEqual(['backup-d']);
     expect(res.attempts).toBe(2);
-    expect(res.text).toBe('Mock answer from backup-d: hello gateway');
+    const text = 'Mock answer from backup-d: hello gateway';
+    expect(res.text).toBe(text);
+    // The usage is the fallback's answer (the abandoned primary's role chunk counts for nothing).
+    expect(res.usage).toMatchObject({
+      prompt_tokens: estimateTokens('hello gateway'),
+      completion_tokens: text.match(/\S+\s*/g)?.length,
+    });
     expect(mock.seen('slow-first')).toHaveLength(1);
     await expect.poll(() => mock.seen('slow-first')[0]?.clientAborted).toBe(true);
     // The primary sent its role chunk at once and then nothing: the TTFT limit (1 s) moved on to the fallback,
@@ -475,6 +487,43 @@ describe('/v1 circuits in the runtime snapshots', () => {
         coolingDown: true,
         lastFailureCode: 'AI_PROVIDER_RATE_LIMITED',
       });
+    }
+  });
+});
+
+describe('/v1 run deadline (AI_RUNTIME_RUN_DEADLINE_MS)', () => {
+  it('the deadline cuts the attempt in flight and stops the chain: 504 AI_PROVIDER_TIMEOUT, later routes untried', async () => {
+    const short = await startTestGateway({
+      listen: true,
+      env: {
+        GATEWAY_API_KEYS: API_KEY,
+        AI_RUNTIME_USE_HTTP_ADAPTERS: 'true',
+        AI_RUNTIME_DEFAULT_UPSTREAM: `${mock.url}/v1`,
+        AI_RUNTIME_ATTEMPT_TIMEOUT_MS: '1000',
+        AI_RUNTIME_RUN_DEADLINE_MS: '1500',
+      },
+    });
+    try {
+      const sdk = new OpenAI({ baseURL: `${short.url}/v1`, apiKey: API_KEY, maxRetries: 0 });
+      const error = await failure(
+        sdk.chat.completions.create({
+          model: 'deadline-a',
+          messages: ask(),
+          fallbacks: ['deadline-b', 'deadline-c'],
+        } as never),
+      );
+      expect(error).toBeInstanceOf(OpenAI.APIError);
+      expect(error).toMatchObject({ status: 504, code: 'AI_PROVIDER_TIMEOUT' });
+      expect(error.headers?.get('x-agw-attempts')).toBe('2');
+      // a: its attempt timeout (1 s, a silent provider is not retried); b: cut by the deadline 0.5 s in; c: no time.
+      expect(mock.seen('deadline-a')).toHaveLength(1);
+      expect(mock.seen('deadline-b')).toHaveLength(1);
+      expect(mock.seen('deadline-c')).toHaveLength(0);
+      const gap = (mock.seen('deadline-b')[0]!.at as number) - (mock.seen('deadline-a')[0]!.at as number);
+      expect(gap).toBeGreaterThanOrEqual(950);
+      await expect.poll(() => mock.seen('deadline-b')[0]?.clientAborted).toBe(true);
+    } finally {
+      await short.close();
     }
   });
 });
