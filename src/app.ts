@@ -192,8 +192,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       ...(options.clock ? { clock: options.clock } : {}),
       // Dry runs never touch circuits; they stay out of the attempt metrics too.
       onAttempt: (role, attempt, context) => {
-        if (!context.dryRun) metrics.recordAttempt(role, attempt);
-        tracing.attempt(role, attempt);
+        if (!context.dryRun) metrics.recordAttempt(role, attempt, context.cancelled);
+        tracing.attempt(role, attempt, context.cancelled);
       },
       wrapRun: tracing.enabled ? (role, dryRun, run) => tracing.roleRun(role, dryRun, run) : undefined,
     });

@@ -80,11 +80,17 @@ export interface RunOverrides {
 /** What an attempt hook learns besides the attempt. */
 export interface AttemptHookContext {
   dryRun: boolean;
+  /**
+   * The caller cancelled the run while this attempt was in flight (the client went away): the attempt is recorded
+   * as failed, but it says nothing about the provider, so metrics count it apart from provider errors.
+   */
+  cancelled: boolean;
 }
 
 // Shared, frozen: the hook context costs no allocation per attempt.
-const liveHook: AttemptHookContext = Object.freeze({ dryRun: false });
-const dryRunHook: AttemptHookContext = Object.freeze({ dryRun: true });
+const liveHook: AttemptHookContext = Object.freeze({ dryRun: false, cancelled: false });
+const dryRunHook: AttemptHookContext = Object.freeze({ dryRun: true, cancelled: false });
+const cancelledHook: AttemptHookContext = Object.freeze({ dryRun: false, cancelled: true });
 
 export interface ChainRunnerDeps {
   definition: RuntimeDefinition;
@@ -251,6 +257,7 @@ export class ChainRunner {
               overrides,
               attempts,
               attemptRecord(target, mode, 'failed', clock.now() - t0, failure),
+              callerSignal?.aborted === true,
             );
             if (callerSignal?.aborted) {
               await gate.release(key, decision);
@@ -285,8 +292,13 @@ export class ChainRunner {
     overrides: RunOverrides,
     attempts: RunAttempt[],
     attempt: RunAttempt,
+    cancelled = false,
   ): void {
     attempts.push(attempt);
-    this.deps.onAttempt?.(role, attempt, overrides.dryRun === true ? dryRunHook : liveHook);
+    this.deps.onAttempt?.(
+      role,
+      attempt,
+      overrides.dryRun === true ? dryRunHook : cancelled ? cancelledHook : liveHook,
+    );
   }
 }

@@ -168,15 +168,19 @@ export class GatewayMetrics {
     });
   }
 
-  /** `role` is null for a /v1 call that names no role (label `none`). */
-  recordAttempt(role: Role | null, attempt: RunAttempt): void {
+  /**
+   * `role` is null for a /v1 call that names no role (label `none`). An attempt the caller cancelled is counted as
+   * status `cancelled` (code `none`), not as a provider error, and its cut-short time stays out of the latency.
+   */
+  recordAttempt(role: Role | null, attempt: RunAttempt, cancelled = false): void {
     const roleLabel = role ?? 'none';
     this.providerAttempts.inc({
       provider: attempt.provider,
       role: roleLabel,
-      status: attempt.status,
-      code: attempt.errorCode ?? 'none',
+      status: cancelled ? 'cancelled' : attempt.status,
+      code: cancelled ? 'none' : (attempt.errorCode ?? 'none'),
     });
+    if (cancelled) return;
     if (attempt.latencyMs !== null && attempt.status !== 'skipped_cooldown')
       this.providerLatency.observe({ provider: attempt.provider, role: roleLabel }, attempt.latencyMs / 1000);
   }

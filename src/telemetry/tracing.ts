@@ -114,7 +114,7 @@ export class Tracing {
   }
 
   /** One provider attempt as a `chat` span under the role run (its timing rebuilt from the attempt's latency). */
-  attempt(role: string | null, attempt: RunAttempt): void {
+  attempt(role: string | null, attempt: RunAttempt, cancelled = false): void {
     if (!this.tracer) return;
     const end = Date.now();
     const attributes: Attributes = {
@@ -122,7 +122,7 @@ export class Tracing {
       'gen_ai.provider.name': attempt.provider,
       'gen_ai.request.model': attempt.model,
       'agw.auth_profile': attempt.authProfile,
-      'agw.attempt.status': attempt.status,
+      'agw.attempt.status': cancelled ? 'cancelled' : attempt.status,
       'agw.provider.mode': attempt.mode,
     };
     if (role) attributes['gen_ai.agent.name'] = role;
@@ -134,7 +134,7 @@ export class Tracing {
       { kind: SpanKind.CLIENT, attributes, startTime: end - (attempt.latencyMs ?? 0) },
       this.parent(),
     );
-    if (attempt.status === 'failed')
+    if (attempt.status === 'failed' && !cancelled)
       span.setStatus({ code: SpanStatusCode.ERROR, message: attempt.errorCode ?? '' });
     span.end(end);
   }

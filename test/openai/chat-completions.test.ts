@@ -54,6 +54,7 @@ beforeAll(async () => {
         'deadline-a': { fault: 'hang' },
         'deadline-b': { fault: 'hang' },
         'deadline-c': {},
+        'left-model': { fault: 'hang' },
         'metrics-cut': { streamCutAfter: 1, text: 'one two three' },
         'no-end': { omitFinish: true, omitDone: true, text: 'cut short here' },
       },
@@ -459,6 +460,42 @@ describe('/v1 calls in the metrics', () => {
     expect(after.success - before.success).toBe(3);
     expect(after.unavailable - before.unavailable).toBe(3);
     expect(after.latency - before.latency).toBe(6);
+  });
+});
+
+describe('/v1 calls the client abandons', () => {
+  it('an attempt cut short by the client leaving counts as cancelled, not as a provider error, and opens nothing', async () => {
+    const counts = async () => {
+      const text = (await t.gateway.app.inject({ method: 'GET', url: '/metrics' })).body;
+      const value = (status: string, code: string) =>
+        Number(
+          new RegExp(
+            `^agw_provider_attempts_total\\{provider="default-upstream",role="none",status="${status}",code="${code}"\\} (\\d+)$`,
+            'm',
+          ).exec(text)?.[1] ?? 0,
+        );
+      return { cancelled: value('cancelled', 'none'), errors: value('failed', 'AI_PROVIDER_ERROR') };
+    };
+    const before = await counts();
+    const controller = new AbortController();
+    const call = client.chat.completions.create(
+      { model: 'left-model', messages: ask() },
+      { signal: controller.signal },
+    );
+    await expect.poll(() => mock.seen('left-model').length).toBe(1);
+    controller.abort();
+    await expect(call).rejects.toThrow();
+    // The gateway closed its upstream request when the client went away.
+    await expect.poll(() => mock.seen('left-model')[0]?.clientAborted).toBe(true);
+    await expect.poll(async () => (await counts()).cancelled - before.cancelled).toBe(1);
+    expect((await counts()).errors - before.errors).toBe(0);
+    const health = (await adminRequest(t, 'GET', '/api/admin/ai-runtime/health')).json() as {
+      upstreamModels: { model: string; circuit: string; failureCount: number }[];
+    };
+    expect(health.upstreamModels.find((m) => m.model === 'left-model')).toMatchObject({
+      circuit: 'closed',
+      failureCount: 0,
+    });
   });
 });
 
