@@ -34,7 +34,7 @@ export class GatewayMetrics {
     collectDefaultMetrics({ register: this.registry });
     this.providerAttempts = new Counter({
       name: 'agw_provider_attempts_total',
-      help: 'Provider attempts by provider, role, status (success|failed|skipped_cooldown) and error code.',
+      help: 'Provider attempts by provider, role, status (success|failed|skipped_cooldown|cancelled) and error code.',
       labelNames: ['provider', 'role', 'status', 'code'],
       registers,
     });
