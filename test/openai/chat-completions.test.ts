@@ -373,8 +373,8 @@ describe('/v1 streaming: failover until the first token, honest endings after it
     expect(mock.seen('no-done')).toHaveLength(1);
   });
 
-  it('an upstream that closes with neither a finish_reason nor [DONE]: a truncated answer, so an error event', async () => {
-    const res = await stream('no-end');
+  /** A stream that ended without its finish: the text so far, then an error event, never a finish_reason. */
+  const expectTruncated = (res: Awaited<ReturnType<typeof stream>>) => {
     expect(res.text).toBe('cut short here');
     expect(res.finishes).toEqual([]);
     expect(res.error).toBeInstanceOf(OpenAI.APIError);
@@ -382,18 +382,16 @@ describe('/v1 streaming: failover until the first token, honest endings after it
       code: 'AI_PROVIDER_BAD_RESPONSE',
       provider: 'default-upstream',
     });
+  };
+
+  it('an upstream that closes with neither a finish_reason nor [DONE]: a truncated answer, so an error event', async () => {
+    expectTruncated(await stream('no-end'));
     expect(mock.seen('no-end')).toHaveLength(1);
   });
 
   it('[DONE] before any finish_reason: a truncated answer, so an error event, never a clean end', async () => {
     const res = await stream('no-finish', { fallbacks: ['backup-i'] });
-    expect(res.text).toBe('cut short here');
-    expect(res.finishes).toEqual([]);
-    expect(res.error).toBeInstanceOf(OpenAI.APIError);
-    expect(res.error?.error).toMatchObject({
-      code: 'AI_PROVIDER_BAD_RESPONSE',
-      provider: 'default-upstream',
-    });
+    expectTruncated(res);
     expect(res.error?.message).toContain('[DONE] before a finish_reason');
     expect(mock.seen('no-finish')).toHaveLength(1);
     expect(mock.seen('backup-i')).toHaveLength(0);
