@@ -65,6 +65,8 @@ export interface GatewayOptions {
   logStream?: DestinationStream;
   /** Virtual time for the AI runtime (tests of cooldowns over real HTTP); the system clock otherwise. */
   clock?: Clock;
+  /** Told when this process starts applying migrations (holding the lock) and when they are done (cluster workers). */
+  migrations?: { applying(): void; done(): void };
 }
 
 export interface Gateway {
@@ -115,7 +117,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { database } = opened;
   const cleanups: (() => Promise<void>)[] = [];
   try {
-    await runMigrations(database);
+    await runMigrations(database, options.migrations?.applying);
+    options.migrations?.done();
     const generated =
       !config.databaseUrl && !config.adminApiToken && config.adminApiTokens.length === 0 && !options.database
         ? loadOrCreateAdminToken(config.dataDir)

@@ -23,7 +23,18 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<void>
  */
 export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise<Gateway> {
   const config = loadConfig(env);
-  const gateway = await createGateway({ config });
+  const gateway = await createGateway({
+    config,
+    // The primary's start deadline does not run while a worker applies migrations (a long backfill is progress).
+    ...(cluster.isWorker
+      ? {
+          migrations: {
+            applying: () => tellPrimary({ type: 'agw:migrating' }),
+            done: () => tellPrimary({ type: 'agw:migrated' }),
+          },
+        }
+      : {}),
+  });
   const address = await gateway.listen();
   const base = address.replace('[::1]', 'localhost');
   const lines = [

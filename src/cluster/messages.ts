@@ -7,6 +7,9 @@ export type MetricsPart = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 export type WorkerMessage =
   /** The worker listens; the primary prints the banner once every worker does. */
   | { type: 'agw:listening'; banner: string }
+  /** The worker holds the migration lock and applies migrations (start deadlines pause), then is done with them. */
+  | { type: 'agw:migrating' }
+  | { type: 'agw:migrated' }
   /** A scrape reached this worker: gather every worker's metrics. */
   | { type: 'agw:metrics-request'; id: number }
   /** This worker's metrics for collection `id`. */
@@ -19,7 +22,13 @@ export type PrimaryMessage =
   /** Send your registry for collection `id`. */
   | { type: 'agw:metrics-collect'; id: number };
 
-const workerTypes = new Set(['agw:listening', 'agw:metrics-request', 'agw:metrics-part']);
+const workerTypes = new Set([
+  'agw:listening',
+  'agw:migrating',
+  'agw:migrated',
+  'agw:metrics-request',
+  'agw:metrics-part',
+]);
 const primaryTypes = new Set(['agw:metrics-response', 'agw:metrics-collect']);
 
 export function isWorkerMessage(message: unknown): message is WorkerMessage {

@@ -28,26 +28,19 @@ export function runPrimary(config: Config): void {
   // A worker that neither listens nor exits (waiting on the migration lock a stuck replica holds, say) would leave
   // the gateway short of a worker, or never up, with nothing said: past the deadline it is killed, and its exit is
   // handled as a failed start.
-  const startDeadlines = new Map<number, NodeJS.Timeout>();
+  const deadlines = new StartDeadlines(config.workerStartTimeoutMs, (worker) => {
+    if (stopping || worker.isDead()) return;
+    log.error(
+      { worker: worker.process.pid, timeoutMs: config.workerStartTimeoutMs },
+      'worker did not start listening in time; killing it',
+    );
+    worker.process.kill('SIGKILL');
+  });
   const fork = () => {
     const worker = cluster.fork();
     log.info({ worker: worker.process.pid }, 'worker started');
-    const deadline = setTimeout(() => {
-      startDeadlines.delete(worker.id);
-      if (stopping || listened.has(worker.id) || worker.isDead()) return;
-      log.error(
-        { worker: worker.process.pid, timeoutMs: config.workerStartTimeoutMs },
-        'worker did not start listening in time; killing it',
-      );
-      worker.process.kill('SIGKILL');
-    }, config.workerStartTimeoutMs);
-    deadline.unref();
-    startDeadlines.set(worker.id, deadline);
+    deadlines.add(worker);
     return worker;
-  };
-  const clearDeadline = (worker: Worker) => {
-    clearTimeout(startDeadlines.get(worker.id));
-    startDeadlines.delete(worker.id);
   };
   // A worker stays in cluster.workers until both its 'exit' and 'disconnect' fired, in either order.
   const live = () =>
@@ -73,9 +66,20 @@ export function runPrimary(config: Config): void {
 
   cluster.on('message', (worker, message: unknown) => {
     if (!isWorkerMessage(message)) return;
+    if (message.type === 'agw:migrating') {
+      log.info({ worker: worker.process.pid }, 'worker applying migrations; start deadlines paused');
+      deadlines.migrationStarted(worker.id);
+      return;
+    }
+    if (message.type === 'agw:migrated') {
+      deadlines.migrationDone(worker.id);
+      return;
+    }
     if (message.type === 'agw:listening') {
+      // Killed at its deadline (or already gone) while this message was on its way: it is not serving.
+      if (deadlines.timedOut.has(worker.id) || worker.isDead()) return;
       listened.add(worker.id);
-      clearDeadline(worker);
+      deadlines.remove(worker.id);
       // The banner says the gateway is up: print it once every first-generation worker listens (and handles signals).
       if (!bannerPrinted && listened.size >= config.workers) {
         bannerPrinted = true;
@@ -98,7 +102,8 @@ export function runPrimary(config: Config): void {
   });
 
   cluster.on('exit', (worker, code, signal) => {
-    clearDeadline(worker);
+    deadlines.remove(worker.id);
+    deadlines.timedOut.delete(worker.id);
     collections.gone(worker.id);
     const started = listened.delete(worker.id);
     if (stopping) {
@@ -137,6 +142,63 @@ export function runPrimary(config: Config): void {
   process.on('SIGINT', () => stopAll('SIGINT', 'SIGINT'));
 
   for (let i = 0; i < config.workers; i++) fork();
+}
+
+/**
+ * The start deadlines of workers that have not listened yet. While any worker applies migrations every deadline is
+ * paused — its siblings wait on the lock it holds, and a long backfill is progress, not a hang — and re-armed in full
+ * once no worker is migrating. Waiting on a lock held by another process (another host's replica) still counts.
+ */
+class StartDeadlines {
+  private readonly pending = new Map<number, { worker: Worker; timer?: NodeJS.Timeout }>();
+  private readonly migrating = new Set<number>();
+  /** Workers killed at their deadline, until their exit is handled. */
+  readonly timedOut = new Set<number>();
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly onExpired: (worker: Worker) => void,
+  ) {}
+
+  add(worker: Worker): void {
+    this.pending.set(worker.id, { worker });
+    if (this.migrating.size === 0) this.arm(worker.id);
+  }
+
+  /** The worker listened or exited. */
+  remove(id: number): void {
+    clearTimeout(this.pending.get(id)?.timer);
+    this.pending.delete(id);
+    this.migrationDone(id);
+  }
+
+  migrationStarted(id: number): void {
+    if (this.migrating.size === 0)
+      for (const entry of this.pending.values()) {
+        clearTimeout(entry.timer);
+        entry.timer = undefined;
+      }
+    this.migrating.add(id);
+  }
+
+  migrationDone(id: number): void {
+    if (!this.migrating.delete(id) || this.migrating.size > 0) return;
+    for (const pendingId of this.pending.keys()) this.arm(pendingId);
+  }
+
+  private arm(id: number): void {
+    const entry = this.pending.get(id);
+    if (!entry) return;
+    clearTimeout(entry.timer);
+    entry.timer = setTimeout(() => {
+      entry.timer = undefined;
+      if (this.migrating.size > 0) return;
+      this.pending.delete(id);
+      this.timedOut.add(id);
+      this.onExpired(entry.worker);
+    }, this.timeoutMs);
+    entry.timer.unref();
+  }
 }
 
 function reply(worker: Worker, message: PrimaryMessage): void {

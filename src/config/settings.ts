@@ -124,7 +124,7 @@ export const settings = {
     env: 'AGW_WORKER_START_TIMEOUT_MS',
     group: 'Process',
     description:
-      'With `AGW_WORKERS` > 1: how long a worker may take to start listening (open the store, wait for the migration lock, connect Redis). One that has not listened by then is killed and the primary stops with an error, as when a worker fails to start, instead of waiting on it forever.',
+      'With `AGW_WORKERS` > 1: how long a worker may take to start listening (open the store, wait for the migration lock, connect Redis). One that has not listened by then is killed and the primary stops with an error, as when a worker fails to start, instead of waiting on it forever. The time while a worker applies migrations does not count (for any worker: the others wait on its lock); waiting on a lock held by another process does — run `agw migrate` before starting a release whose migrations are long.',
     parse: integer({ min: 1000, max: 600000 }),
     default: 60000,
   }),

@@ -19,8 +19,11 @@ export interface Database {
   ping(timeoutMs: number): Promise<void>;
   /** Subscribes to a NOTIFY channel; returns an unsubscribe function. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
-  /** Applies the drizzle-kit migrations in the folder that the database has not applied yet. */
-  applyMigrations(migrationsFolder: string): Promise<void>;
+  /**
+   * Applies the drizzle-kit migrations in the folder that the database has not applied yet. `onLocked` is told once
+   * this process holds the migration lock and applies (after any wait for another process holding it).
+   */
+  applyMigrations(migrationsFolder: string, onLocked?: () => void): Promise<void>;
   close(): Promise<void>;
 }
 

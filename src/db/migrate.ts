@@ -40,7 +40,7 @@ export async function migrationStatus(database: Database): Promise<MigrationStat
 }
 
 /** Applies pending migrations (each driver serialises concurrent starts its own way) and reports the status. */
-export async function runMigrations(database: Database): Promise<MigrationStatus> {
-  await database.applyMigrations(migrationsFolder);
+export async function runMigrations(database: Database, onLocked?: () => void): Promise<MigrationStatus> {
+  await database.applyMigrations(migrationsFolder, onLocked);
   return migrationStatus(database);
 }

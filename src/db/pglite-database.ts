@@ -32,7 +32,9 @@ export async function openPgliteDatabase(options: PgliteOptions = {}): Promise<D
       const unsubscribe = await client.listen(channel, onPayload);
       return unsubscribe;
     },
-    async applyMigrations(migrationsFolder) {
+    async applyMigrations(migrationsFolder, onLocked) {
+      // One process per data directory (the lock file): nothing to wait for.
+      onLocked?.();
       await migrate(orm as never, { migrationsFolder });
     },
     async close() {

@@ -101,13 +101,14 @@ export function openPostgresDatabase(options: PostgresOptions): Database {
         }
       };
     },
-    async applyMigrations(migrationsFolder) {
+    async applyMigrations(migrationsFolder, onLocked) {
       // One dedicated connection holds a session-level advisory lock for the whole run, so replicas starting
       // together apply migrations one at a time and the later ones find nothing pending.
       const client = await pool.connect();
       try {
         await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
         try {
+          onLocked?.();
           const db = drizzle(client, { schema });
           await migrate(db, { migrationsFolder });
         } finally {

@@ -220,6 +220,42 @@ describe('AGW_WORKERS', () => {
         expect((result.stdout + result.stderr).match(/"msg":"worker started"/g)).toHaveLength(2);
       }, 90_000);
 
+      it('applying migrations pauses the start deadline: a slow migration is waited for, not killed', async () => {
+        const workerEnv = await env({ AGW_WORKER_START_TIMEOUT_MS: '4000', LOG_LEVEL: 'info' });
+        // Migrated once, so a later start reads the migrations table: held locked, that read is a slow migration.
+        expect((await run('node', ['dist/cli/main.js', 'migrate'], workerEnv, 60_000)).code).toBe(0);
+        const holder = new pg.Client({ connectionString: workerEnv.DATABASE_URL });
+        await holder.connect();
+        let released = false;
+        try {
+          await holder.query('begin');
+          await holder.query('lock table drizzle.__drizzle_migrations in access exclusive mode');
+          const gateway = startProcess(
+            'node',
+            ['dist/main.js'],
+            workerEnv,
+            /listening on (http:\/\/\S+)[\s\S]*workers: {2}2 \(primary (\d+);/,
+            90_000,
+          );
+          gateway.catch(() => undefined);
+          // Twice the deadline with one worker applying (blocked on the table) and the other waiting for its lock.
+          await new Promise((resolve) => setTimeout(resolve, 8000));
+          await holder.query('rollback');
+          released = true;
+          const { child, output } = await gateway;
+          try {
+            expect(output()).toContain('worker applying migrations; start deadlines paused');
+            expect(output()).not.toContain('did not start listening in time');
+            expect(await stopProcess(child, 'SIGTERM')).toBe(0);
+          } finally {
+            if (child.exitCode === null) child.kill('SIGKILL');
+          }
+        } finally {
+          if (!released) await holder.query('rollback').catch(() => undefined);
+          await holder.end();
+        }
+      }, 120_000);
+
       it('a worker stuck starting (the migration lock held elsewhere) is killed at AGW_WORKER_START_TIMEOUT_MS and the primary stops', async () => {
         const workerEnv = await env({ AGW_WORKER_START_TIMEOUT_MS: '2000', LOG_LEVEL: 'info' });
         // What a replica stuck mid-migration leaves behind: the migration advisory lock, held.
