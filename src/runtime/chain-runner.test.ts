@@ -129,6 +129,26 @@ describe('runRole with deterministic providers (default chain)', () => {
     expect((await runtime.profiles()).providers[0]).toMatchObject({ circuit: 'closed' });
   });
 
+  it('a probe that failed and whose caller cancels during the backoff reopens the circuit (a verdict, not a hand-back)', async () => {
+    const { runtime, clock } = testRuntime(
+      {},
+      { scripts: { 'local-primary': { failCode: 'AI_PROVIDER_UNAVAILABLE' } } },
+    );
+    await runtime.runRole({ role: 'critic', prompt: 'p' });
+    clock.advance(30_000);
+    // The probe fails at once; the caller goes away 50 ms into the 150 ms backoff before its retry.
+    const caller = new AbortController();
+    clock.setTimer(50, () => caller.abort(new Error('client left')));
+    const cancelled = await runtime.runRole({ role: 'critic', prompt: 'p', signal: caller.signal });
+    expect(cancelled.attempts.map(brief)).toEqual(['local-primary@default:failed:AI_PROVIDER_UNAVAILABLE']);
+    const [primary] = (await runtime.profiles()).providers;
+    expect(primary).toMatchObject({ circuit: 'open', coolingDown: true });
+    expect(primary?.profiles[0]?.failureCount).toBe(2);
+    // Reopened with the doubled cooldown: the next call does not probe the provider that just failed.
+    const next = await runtime.runRole({ role: 'critic', prompt: 'p' });
+    expect(next.attempts.map(brief)[0]).toBe('local-primary@default:skipped_cooldown');
+  });
+
   it('does not retry or open the circuit for a bad request, and fails over', async () => {
     const { runtime } = testRuntime(
       {},

@@ -207,9 +207,16 @@ export class ChainRunner {
         }
         const adapter = this.deps.adapters[adapterKind];
         const simulated = overrides.simulate?.(provider.id, profile.name);
+        // When the run stops on this route early (deadline, caller gone), the circuit learns the last real failure
+        // if there was one; otherwise there is no verdict, and a probe hands its lease back.
+        let lastFailure: ProviderFailure | null = null;
+        const leave = () => (lastFailure ? gate.failure(key, lastFailure) : gate.release(key, decision));
         for (let retry = 0; ; retry++) {
           const remaining = deadline - clock.now();
-          if (remaining <= 0) return failed(true);
+          if (remaining <= 0) {
+            await leave();
+            return failed(true);
+          }
           const timeoutMs = Math.min(attemptLimit, remaining);
           const t0 = clock.now();
           try {
@@ -260,19 +267,23 @@ export class ChainRunner {
               callerSignal?.aborted === true,
             );
             if (callerSignal?.aborted) {
-              await gate.release(key, decision);
+              await leave();
               return failed(false);
             }
             const cutByDeadline = failure.code === 'AI_PROVIDER_TIMEOUT' && timeoutMs < attemptLimit;
-            if (cutByDeadline) return failed(true);
+            if (cutByDeadline) {
+              await leave();
+              return failed(true);
+            }
             if (isRetryable(failure) && retry < settings.maxRetriesPerProvider) {
               const wait =
                 failure.retryAfterMs ?? backoffMs(retry, settings.maxRetryWaitMs, this.deps.random);
               if (wait <= settings.maxRetryWaitMs && clock.now() + wait < deadline) {
+                lastFailure = failure;
                 try {
                   await clock.sleep(wait, callerSignal);
                 } catch {
-                  await gate.release(key, decision);
+                  await leave();
                   return failed(false); // the caller cancelled the run
                 }
                 continue;
