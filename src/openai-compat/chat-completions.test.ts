@@ -4,7 +4,7 @@ import { type MockProvider, startMockProvider } from '../mock-provider/mock-prov
 import type { MockScript } from '../mock-provider/mock-script.js';
 import { anthropicBodyOf, anthropicCompletionOf } from '../providers/anthropic/anthropic-chat.js';
 import { anthropicSseTranslator } from '../providers/anthropic/anthropic-stream.js';
-import type { ChatChunk } from '../providers/chat-completion.js';
+import { type ChatChunk, plainMessages } from '../providers/chat-completion.js';
 import { geminiBodyOf, geminiCompletionOf } from '../providers/gemini/gemini-chat.js';
 import { geminiSseTranslator } from '../providers/gemini/gemini-stream.js';
 import { AiRuntime } from '../runtime/ai-runtime.js';
@@ -316,6 +316,77 @@ describe('tool calls across kinds', () => {
       ],
     });
   });
+  it('custom tool calls and the legacy function API: accepted, and text where a kind has no such block', () => {
+    const mixed = parseChatInput({
+      model: 'x',
+      tools: [...tools, { type: 'custom', custom: { name: 'shell' } }],
+      messages: [
+        { role: 'user', content: 'list files, then the weather' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: 'call_2', type: 'custom', custom: { name: 'shell', input: 'ls' } },
+            { id: 'call_3', type: 'function', function: { name: 'weather', arguments: '{}' } },
+          ],
+        },
+        { role: 'tool', tool_call_id: 'call_2', content: 'a.txt' },
+        {
+          role: 'assistant',
+          content: null,
+          function_call: { name: 'weather', arguments: '{"city":"Oslo"}' },
+        },
+        { role: 'function', name: 'weather', content: 'rain' },
+      ],
+    }).request;
+    const anthropic = anthropicBodyOf('claude', mixed);
+    expect(anthropic.tools).toEqual([{ name: 'weather', description: '', input_schema: { type: 'object' } }]);
+    expect(anthropic.messages).toEqual([
+      { role: 'user', content: 'list files, then the weather' },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'text', text: '[tool call shell(ls)]' },
+          { type: 'tool_use', id: 'call_3', name: 'weather', input: {} },
+        ],
+      },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'call_2', content: 'a.txt' }] },
+      { role: 'assistant', content: [{ type: 'text', text: '[tool call weather({"city":"Oslo"})]' }] },
+      { role: 'user', content: '[function result weather] rain' },
+    ]);
+    const gemini = geminiBodyOf(mixed);
+    expect(gemini.tools).toEqual([
+      { functionDeclarations: [{ name: 'weather', description: '', parameters: { type: 'object' } }] },
+    ]);
+    expect(gemini.contents).toEqual([
+      { role: 'user', parts: [{ text: 'list files, then the weather' }] },
+      {
+        role: 'model',
+        parts: [{ text: '[tool call shell(ls)]' }, { functionCall: { name: 'weather', args: {} } }],
+      },
+      { role: 'user', parts: [{ functionResponse: { name: 'tool', response: { content: 'a.txt' } } }] },
+      { role: 'model', parts: [{ functionCall: { name: 'weather', args: { city: 'Oslo' } } }] },
+      { role: 'user', parts: [{ functionResponse: { name: 'weather', response: { content: 'rain' } } }] },
+    ]);
+    expect(plainMessages(mixed.messages).map((m) => m.content)).toEqual([
+      'list files, then the weather',
+      '[tool call shell(ls)]\n[tool call weather({})]',
+      '[tool result call_2] a.txt',
+      '[tool call weather({"city":"Oslo"})]',
+      '[function result weather] rain',
+    ]);
+    // A custom call needs its name; a function message the function's.
+    const bad = (message: Record<string, unknown>) => () =>
+      parseChatInput({ model: 'x', messages: [message] });
+    expect(bad({ role: 'assistant', tool_calls: [{ id: 'c', type: 'custom', custom: {} }] })).toThrow(
+      'messages[0].tool_calls[0].custom.name must be a string',
+    );
+    expect(bad({ role: 'function', content: 'x' })).toThrow("needs the function's name");
+    expect(bad({ role: 'assistant', function_call: { name: 'f' } })).toThrow(
+      'messages[0].function_call.arguments must be a string',
+    );
+  });
+
   it('Gemini: temperature, max_tokens, top_p and stop become generationConfig', () => {
     const body = geminiBodyOf(
       parseChatInput({

@@ -48,7 +48,7 @@ const passThrough = new Set([
   'safety_identifier',
 ]);
 const gatewayKeys = new Set(['model', 'messages', 'stream', 'stream_options', 'fallbacks']);
-const messageRoles = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
+const messageRoles = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
 const maxModelLength = 256;
 
 function invalid(param: string, message: string): AppError {
@@ -101,14 +101,28 @@ function checkContentPart(part: unknown, where: string): void {
   }
 }
 
+/** `{ name, arguments }` of a function call (a history tool call's, or the legacy `function_call`). */
+function checkFunctionCall(fn: unknown, where: string): void {
+  if (!isObject(fn)) throw invalid(where, `${where} must be an object.`);
+  checkString(fn, 'name', where);
+  checkString(fn, 'arguments', where);
+}
+
+/**
+ * A history tool call: an id, and for a function call (`type` `function` or absent) its name and arguments; another
+ * tool type (`custom`) has an object under its type's key with at least a name.
+ */
 function checkToolCall(call: unknown, where: string): void {
   if (!isObject(call)) throw invalid(where, `${where} must be an object.`);
   checkString(call, 'id', where);
-  if (call.type !== undefined && call.type !== 'function')
-    throw invalid(`${where}.type`, `${where}.type must be "function".`);
-  if (!isObject(call.function)) throw invalid(`${where}.function`, `${where}.function must be an object.`);
-  checkString(call.function, 'name', `${where}.function`);
-  checkString(call.function, 'arguments', `${where}.function`);
+  if (call.type === undefined || call.type === 'function') {
+    checkFunctionCall(call.function, `${where}.function`);
+    return;
+  }
+  checkString(call, 'type', where);
+  const body = call[call.type as string];
+  if (!isObject(body)) throw invalid(`${where}.${call.type}`, `${where}.${call.type} must be an object.`);
+  checkString(body, 'name', `${where}.${call.type}`);
 }
 
 function message(value: unknown, index: number): OpenAiChatMessage {
@@ -125,6 +139,10 @@ function message(value: unknown, index: number): OpenAiChatMessage {
   checkString(m, 'name', where, true);
   if (m.role === 'tool' && typeof m.tool_call_id !== 'string')
     throw invalid(`${where}.tool_call_id`, `${where}: a tool message needs tool_call_id.`);
+  if (m.role === 'function' && typeof m.name !== 'string')
+    throw invalid(`${where}.name`, `${where}: a function message needs the function's name.`);
+  if (m.function_call !== undefined && m.function_call !== null)
+    checkFunctionCall(m.function_call, `${where}.function_call`);
   if (m.tool_calls !== undefined && m.tool_calls !== null) {
     if (!Array.isArray(m.tool_calls))
       throw invalid(`${where}.tool_calls`, `${where}.tool_calls must be a list.`);

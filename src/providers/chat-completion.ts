@@ -11,13 +11,48 @@ export interface OpenAiToolCall {
   function: { name: string; arguments: string };
 }
 
-/** A message as a client sends it: content is text, parts (`{ type: 'text', text }`, images…) or null. */
+/**
+ * A tool call in a request's history: a function call (`type` `function` or absent), or another tool type, whose
+ * fields sit under its type's key (`{ type: 'custom', custom: { name, input } }`).
+ */
+export interface RequestToolCall {
+  id: string;
+  type?: string;
+  function?: { name: string; arguments: string };
+  [other: string]: unknown;
+}
+
+/**
+ * A message as a client sends it: content is text, parts (`{ type: 'text', text }`, images…) or null. `function`
+ * messages and `function_call` are the legacy function-calling API (results and calls without ids).
+ */
 export interface OpenAiChatMessage {
-  role: 'system' | 'developer' | 'user' | 'assistant' | 'tool';
+  role: 'system' | 'developer' | 'user' | 'assistant' | 'tool' | 'function';
   content?: string | Record<string, unknown>[] | null;
   name?: string;
-  tool_calls?: OpenAiToolCall[];
+  tool_calls?: RequestToolCall[];
+  function_call?: { name: string; arguments: string };
   tool_call_id?: string;
+}
+
+/** A history tool call's function name and arguments, or null for another tool type (validated on the way in). */
+export function functionCallOf(call: RequestToolCall): { name: string; arguments: string } | null {
+  return call.type === undefined || call.type === 'function' ? (call.function ?? null) : null;
+}
+
+/**
+ * A history tool call (or legacy `function_call`) as text, for kinds that have no such block: text-only adapters,
+ * and tool types other than function on Anthropic and Gemini.
+ */
+export function toolCallText(call: RequestToolCall | { name: string; arguments: string }): string {
+  if ('id' in call) {
+    const fn = functionCallOf(call);
+    if (fn) return `[tool call ${fn.name}(${fn.arguments})]`;
+    const body = call[call.type as string] as { name?: unknown; input?: unknown } | undefined;
+    const input = typeof body?.input === 'string' ? body.input : JSON.stringify(body?.input ?? '');
+    return `[tool call ${String(body?.name)}(${input})]`;
+  }
+  return `[tool call ${call.name}(${call.arguments})]`;
 }
 
 /** A validated request: the messages and the standard parameters to pass on (temperature, max_tokens, tools…). */
@@ -81,10 +116,10 @@ export function plainMessages(messages: readonly OpenAiChatMessage[]): ChatMessa
     const text = textOfContent(m.content);
     if (m.role === 'developer' || m.role === 'system') return { role: 'system', content: text };
     if (m.role === 'tool') return { role: 'user', content: `[tool result ${m.tool_call_id ?? ''}] ${text}` };
+    if (m.role === 'function') return { role: 'user', content: `[function result ${m.name ?? ''}] ${text}` };
     if (m.role === 'assistant') {
-      const calls = (m.tool_calls ?? []).map(
-        (c) => `[tool call ${c.function.name}(${c.function.arguments})]`,
-      );
+      const calls = (m.tool_calls ?? []).map(toolCallText);
+      if (m.function_call) calls.push(toolCallText(m.function_call));
       return { role: 'assistant', content: [text, ...calls].filter(Boolean).join('\n') };
     }
     return { role: 'user', content: text };

@@ -268,6 +268,24 @@ describe('/v1 non-streaming: chain-runner semantics through the OpenAI SDK', () 
     });
     expect(mock.stats.lastBody).not.toHaveProperty('fallbacks');
   });
+
+  it('passes a custom tool call and the legacy function API on to an OpenAI-compatible upstream as sent', async () => {
+    const messages = [
+      { role: 'user', content: 'list files' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 'call_c', type: 'custom', custom: { name: 'shell', input: 'ls' } }],
+      },
+      { role: 'tool', tool_call_id: 'call_c', content: 'a.txt' },
+      { role: 'assistant', content: null, function_call: { name: 'weather', arguments: '{}' } },
+      { role: 'function', name: 'weather', content: 'rain' },
+    ];
+    const tools = [{ type: 'custom', custom: { name: 'shell' } }];
+    const res = await client.chat.completions.create({ model: 'pass-through-2', messages, tools } as never);
+    expect((res as OpenAI.Chat.ChatCompletion).model).toBe('pass-through-2');
+    expect(mock.stats.lastBody).toMatchObject({ model: 'pass-through-2', messages, tools });
+  });
 });
 
 describe('/v1 streaming: failover until the first token, honest endings after it', () => {

@@ -1,9 +1,11 @@
 import {
   type ChatRequest,
   completionBody,
+  functionCallOf,
   type OpenAiChatMessage,
   type OpenAiToolCall,
   textOfContent,
+  toolCallText,
 } from '../chat-completion.js';
 import { badResponse, contentPolicyFailure } from '../failure-classification.js';
 import type { TokenUsage } from '../provider.js';
@@ -20,6 +22,9 @@ function parseArguments(text: string): unknown {
 }
 
 function messageOf(m: OpenAiChatMessage): Record<string, unknown> {
+  // Legacy function results carry no call id to pair with a tool_use block: they go as text.
+  if (m.role === 'function')
+    return { role: 'user', content: `[function result ${m.name ?? ''}] ${textOfContent(m.content)}` };
   if (m.role === 'tool') {
     return {
       role: 'user',
@@ -28,18 +33,20 @@ function messageOf(m: OpenAiChatMessage): Record<string, unknown> {
       ],
     };
   }
-  if (m.role === 'assistant' && m.tool_calls?.length) {
+  if (m.role === 'assistant' && (m.tool_calls?.length || m.function_call)) {
     const text = textOfContent(m.content);
     return {
       role: 'assistant',
       content: [
         ...(text ? [{ type: 'text', text }] : []),
-        ...m.tool_calls.map((call) => ({
-          type: 'tool_use',
-          id: call.id,
-          name: call.function.name,
-          input: parseArguments(call.function.arguments),
-        })),
+        // Function calls become tool_use blocks; other tool types and the legacy function_call have none: text.
+        ...(m.tool_calls ?? []).map((call) => {
+          const fn = functionCallOf(call);
+          return fn
+            ? { type: 'tool_use', id: call.id, name: fn.name, input: parseArguments(fn.arguments) }
+            : { type: 'text', text: toolCallText(call) };
+        }),
+        ...(m.function_call ? [{ type: 'text', text: toolCallText(m.function_call) }] : []),
       ],
     };
   }
@@ -70,8 +77,12 @@ export function anthropicBodyOf(model: string, request: ChatRequest): Record<str
   if (p.top_p !== undefined && p.top_p !== null) body.top_p = p.top_p;
   if (p.stop !== undefined && p.stop !== null)
     body.stop_sequences = Array.isArray(p.stop) ? p.stop : [p.stop];
-  if (Array.isArray(p.tools)) {
-    body.tools = p.tools.map((tool) => ({
+  // Only function tools have an Anthropic equivalent.
+  const functionTools = Array.isArray(p.tools)
+    ? p.tools.filter((tool) => pick(tool, 'type') === 'function')
+    : [];
+  if (functionTools.length > 0) {
+    body.tools = functionTools.map((tool) => ({
       name: pick(tool, 'function', 'name'),
       description: pick(tool, 'function', 'description') ?? '',
       input_schema: pick(tool, 'function', 'parameters') ?? { type: 'object', properties: {} },

@@ -1,4 +1,11 @@
-import { type ChatRequest, completionBody, type OpenAiToolCall, textOfContent } from '../chat-completion.js';
+import {
+  type ChatRequest,
+  completionBody,
+  functionCallOf,
+  type OpenAiToolCall,
+  textOfContent,
+  toolCallText,
+} from '../chat-completion.js';
 import type { TokenUsage } from '../provider.js';
 import { pick, tokenCount } from '../upstream-client.js';
 import { blockedFinishReasons, parseGeminiResponse } from './gemini-adapter.js';
@@ -20,14 +27,24 @@ export function geminiBodyOf(request: ChatRequest): Record<string, unknown> {
   for (const m of request.messages) {
     const text = textOfContent(m.content);
     if (m.role === 'system' || m.role === 'developer') system.push({ text });
-    else if (m.role === 'tool') {
+    else if (m.role === 'function') {
+      const name = m.name ?? 'function';
+      contents.push({ role: 'user', parts: [{ functionResponse: { name, response: { content: text } } }] });
+    } else if (m.role === 'tool') {
       const name = toolNames.get(m.tool_call_id ?? '') ?? 'tool';
       contents.push({ role: 'user', parts: [{ functionResponse: { name, response: { content: text } } }] });
     } else if (m.role === 'assistant') {
-      for (const call of m.tool_calls ?? []) toolNames.set(call.id, call.function.name);
-      const calls = (m.tool_calls ?? []).map((call) => ({
-        functionCall: { name: call.function.name, args: parseArguments(call.function.arguments) },
-      }));
+      // Function calls become functionCall parts (the legacy function_call too); other tool types go as text.
+      const calls = (m.tool_calls ?? []).map((call) => {
+        const fn = functionCallOf(call);
+        if (!fn) return { text: toolCallText(call) };
+        toolNames.set(call.id, fn.name);
+        return { functionCall: { name: fn.name, args: parseArguments(fn.arguments) } };
+      });
+      if (m.function_call)
+        calls.push({
+          functionCall: { name: m.function_call.name, args: parseArguments(m.function_call.arguments) },
+        });
       contents.push({ role: 'model', parts: [...(text ? [{ text }] : []), ...calls] });
     } else contents.push({ role: 'user', parts: [{ text }] });
   }
@@ -41,10 +58,14 @@ export function geminiBodyOf(request: ChatRequest): Record<string, unknown> {
   if (p.stop !== undefined && p.stop !== null)
     config.stopSequences = Array.isArray(p.stop) ? p.stop : [p.stop];
   if (Object.keys(config).length > 0) body.generationConfig = config;
-  if (Array.isArray(p.tools)) {
+  // Only function tools have a Gemini equivalent.
+  const functionTools = Array.isArray(p.tools)
+    ? p.tools.filter((tool) => pick(tool, 'type') === 'function')
+    : [];
+  if (functionTools.length > 0) {
     body.tools = [
       {
-        functionDeclarations: p.tools.map((tool) => ({
+        functionDeclarations: functionTools.map((tool) => ({
           name: pick(tool, 'function', 'name'),
           description: pick(tool, 'function', 'description') ?? '',
           parameters: pick(tool, 'function', 'parameters'),
