@@ -127,7 +127,7 @@ export class Tracing {
     };
     if (role) attributes['gen_ai.agent.name'] = role;
     if (attempt.status === 'success') attributes['gen_ai.response.model'] = attempt.model;
-    if (attempt.errorCode) attributes['error.type'] = attempt.errorCode;
+    if (attempt.errorCode && !cancelled) attributes['error.type'] = attempt.errorCode;
     if (attempt.httpStatus !== null) attributes['http.response.status_code'] = attempt.httpStatus;
     const span = this.tracer.startSpan(
       `chat ${attempt.model}`,
