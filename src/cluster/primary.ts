@@ -77,9 +77,8 @@ export function runPrimary(config: Config): void {
     }
     if (message.type === 'agw:listening') {
       // Killed at its deadline (or already gone) while this message was on its way: it is not serving.
-      if (deadlines.timedOut.has(worker.id) || worker.isDead()) return;
+      if (!deadlines.listening(worker.id) || worker.isDead()) return;
       listened.add(worker.id);
-      deadlines.remove(worker.id);
       // The banner says the gateway is up: print it once every first-generation worker listens (and handles signals).
       if (!bannerPrinted && listened.size >= config.workers) {
         bannerPrinted = true;
@@ -102,8 +101,7 @@ export function runPrimary(config: Config): void {
   });
 
   cluster.on('exit', (worker, code, signal) => {
-    deadlines.remove(worker.id);
-    deadlines.timedOut.delete(worker.id);
+    deadlines.exited(worker.id);
     collections.gone(worker.id);
     const started = listened.delete(worker.id);
     if (stopping) {
@@ -153,7 +151,7 @@ class StartDeadlines {
   private readonly pending = new Map<number, { worker: Worker; timer?: NodeJS.Timeout }>();
   private readonly migrating = new Set<number>();
   /** Workers killed at their deadline, until their exit is handled. */
-  readonly timedOut = new Set<number>();
+  private readonly timedOut = new Set<number>();
 
   constructor(
     private readonly timeoutMs: number,
@@ -165,8 +163,19 @@ class StartDeadlines {
     if (this.migrating.size === 0) this.arm(worker.id);
   }
 
-  /** The worker listened or exited. */
-  remove(id: number): void {
+  /** The worker says it listens: false when it was already killed at its deadline (the message was on its way). */
+  listening(id: number): boolean {
+    if (this.timedOut.has(id)) return false;
+    this.forget(id);
+    return true;
+  }
+
+  exited(id: number): void {
+    this.forget(id);
+    this.timedOut.delete(id);
+  }
+
+  private forget(id: number): void {
     clearTimeout(this.pending.get(id)?.timer);
     this.pending.delete(id);
     this.migrationDone(id);

@@ -55,6 +55,19 @@ export function toolCallText(call: RequestToolCall | { name: string; arguments: 
   return `[tool call ${call.name}(${call.arguments})]`;
 }
 
+/** A legacy `function` message (a result with no call id to pair it with) as text. */
+export function functionResultText(m: OpenAiChatMessage): string {
+  return `[function result ${m.name ?? ''}] ${textOfContent(m.content)}`;
+}
+
+/** The function tools of a request: the only kind Anthropic and Gemini can declare. */
+export function functionTools(params: Readonly<Record<string, unknown>>): unknown[] {
+  const tools = params.tools;
+  return Array.isArray(tools)
+    ? tools.filter((tool) => (tool as { type?: unknown } | null)?.type === 'function')
+    : [];
+}
+
 /** A validated request: the messages and the standard parameters to pass on (temperature, max_tokens, tools…). */
 export interface ChatRequest {
   messages: OpenAiChatMessage[];
@@ -116,7 +129,7 @@ export function plainMessages(messages: readonly OpenAiChatMessage[]): ChatMessa
     const text = textOfContent(m.content);
     if (m.role === 'developer' || m.role === 'system') return { role: 'system', content: text };
     if (m.role === 'tool') return { role: 'user', content: `[tool result ${m.tool_call_id ?? ''}] ${text}` };
-    if (m.role === 'function') return { role: 'user', content: `[function result ${m.name ?? ''}] ${text}` };
+    if (m.role === 'function') return { role: 'user', content: functionResultText(m) };
     if (m.role === 'assistant') {
       const calls = (m.tool_calls ?? []).map(toolCallText);
       if (m.function_call) calls.push(toolCallText(m.function_call));

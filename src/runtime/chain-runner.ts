@@ -11,7 +11,7 @@ import {
 import { attemptRecord, failedResult, toFailure } from './attempt-records.js';
 import { withAttemptTimeout } from './attempt-timeout.js';
 import type { AttemptAnswer, AttemptContext, ChainOutcome, ChainPlan, RunRoute } from './chain-plan.js';
-import type { CircuitGate } from './circuit-breaker.js';
+import type { CircuitDecision, CircuitGate } from './circuit-breaker.js';
 import type { Clock } from './clock.js';
 import type { Role } from './roles.js';
 import { attemptTarget, backoffMs, isRetryable, simulatedFailure } from './run-policy.js';
@@ -207,14 +207,12 @@ export class ChainRunner {
         }
         const adapter = this.deps.adapters[adapterKind];
         const simulated = overrides.simulate?.(provider.id, profile.name);
-        // When the run stops on this route early (deadline, caller gone), the circuit learns the last real failure
-        // if there was one; otherwise there is no verdict, and a probe hands its lease back.
+        // The last real failure on this route, for the circuit if the run stops here early (deadline, caller gone).
         let lastFailure: ProviderFailure | null = null;
-        const leave = () => (lastFailure ? gate.failure(key, lastFailure) : gate.release(key, decision));
         for (let retry = 0; ; retry++) {
           const remaining = deadline - clock.now();
           if (remaining <= 0) {
-            await leave();
+            await leave(gate, key, decision, lastFailure);
             return failed(true);
           }
           const timeoutMs = Math.min(attemptLimit, remaining);
@@ -267,12 +265,12 @@ export class ChainRunner {
               callerSignal?.aborted === true,
             );
             if (callerSignal?.aborted) {
-              await leave();
+              await leave(gate, key, decision, lastFailure);
               return failed(false);
             }
             const cutByDeadline = failure.code === 'AI_PROVIDER_TIMEOUT' && timeoutMs < attemptLimit;
             if (cutByDeadline) {
-              await leave();
+              await leave(gate, key, decision, lastFailure);
               return failed(true);
             }
             if (isRetryable(failure) && retry < settings.maxRetriesPerProvider) {
@@ -283,7 +281,7 @@ export class ChainRunner {
                 try {
                   await clock.sleep(wait, callerSignal);
                 } catch {
-                  await leave();
+                  await leave(gate, key, decision, lastFailure);
                   return failed(false); // the caller cancelled the run
                 }
                 continue;
@@ -312,4 +310,17 @@ export class ChainRunner {
       overrides.dryRun === true ? dryRunHook : cancelled ? cancelledHook : liveHook,
     );
   }
+}
+
+/**
+ * A run stops on a route early (deadline, caller gone): the circuit learns the route's last real failure if there was
+ * one; otherwise there is no verdict, and a probe hands its lease back.
+ */
+function leave(
+  gate: CircuitGate,
+  key: string,
+  decision: CircuitDecision,
+  lastFailure: ProviderFailure | null,
+): Promise<void> {
+  return lastFailure ? gate.failure(key, lastFailure) : gate.release(key, decision);
 }

@@ -2,6 +2,8 @@ import {
   type ChatRequest,
   completionBody,
   functionCallOf,
+  functionResultText,
+  functionTools,
   type OpenAiChatMessage,
   type OpenAiToolCall,
   textOfContent,
@@ -23,8 +25,7 @@ function parseArguments(text: string): unknown {
 
 function messageOf(m: OpenAiChatMessage): Record<string, unknown> {
   // Legacy function results carry no call id to pair with a tool_use block: they go as text.
-  if (m.role === 'function')
-    return { role: 'user', content: `[function result ${m.name ?? ''}] ${textOfContent(m.content)}` };
+  if (m.role === 'function') return { role: 'user', content: functionResultText(m) };
   if (m.role === 'tool') {
     return {
       role: 'user',
@@ -77,12 +78,9 @@ export function anthropicBodyOf(model: string, request: ChatRequest): Record<str
   if (p.top_p !== undefined && p.top_p !== null) body.top_p = p.top_p;
   if (p.stop !== undefined && p.stop !== null)
     body.stop_sequences = Array.isArray(p.stop) ? p.stop : [p.stop];
-  // Only function tools have an Anthropic equivalent.
-  const functionTools = Array.isArray(p.tools)
-    ? p.tools.filter((tool) => pick(tool, 'type') === 'function')
-    : [];
-  if (functionTools.length > 0) {
-    body.tools = functionTools.map((tool) => ({
+  const tools = functionTools(p);
+  if (tools.length > 0) {
+    body.tools = tools.map((tool) => ({
       name: pick(tool, 'function', 'name'),
       description: pick(tool, 'function', 'description') ?? '',
       input_schema: pick(tool, 'function', 'parameters') ?? { type: 'object', properties: {} },

@@ -2,6 +2,7 @@ import {
   type ChatRequest,
   completionBody,
   functionCallOf,
+  functionTools,
   type OpenAiToolCall,
   textOfContent,
   toolCallText,
@@ -58,14 +59,11 @@ export function geminiBodyOf(request: ChatRequest): Record<string, unknown> {
   if (p.stop !== undefined && p.stop !== null)
     config.stopSequences = Array.isArray(p.stop) ? p.stop : [p.stop];
   if (Object.keys(config).length > 0) body.generationConfig = config;
-  // Only function tools have a Gemini equivalent.
-  const functionTools = Array.isArray(p.tools)
-    ? p.tools.filter((tool) => pick(tool, 'type') === 'function')
-    : [];
-  if (functionTools.length > 0) {
+  const tools = functionTools(p);
+  if (tools.length > 0) {
     body.tools = [
       {
-        functionDeclarations: functionTools.map((tool) => ({
+        functionDeclarations: tools.map((tool) => ({
           name: pick(tool, 'function', 'name'),
           description: pick(tool, 'function', 'description') ?? '',
           parameters: pick(tool, 'function', 'parameters'),
