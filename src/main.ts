@@ -36,26 +36,8 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
       : {}),
   });
   const address = await gateway.listen();
-  const base = address.replace('[::1]', 'localhost');
-  const lines = [
-    '',
-    `Agent Gateway listening on ${base}`,
-    `  console:  ${base}/admin${gateway.consoleAvailable ? '' : ' (not built: run npm run build)'}`,
-    `  API docs: ${base}/docs`,
-    `  store:    ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}`,
-  ];
-  if (gateway.generatedAdminToken) {
-    lines.push(`  admin token (x-admin-token): ${gateway.generatedAdminToken.token}`);
-    lines.push(`    stored in ${gateway.generatedAdminToken.path} (mode 0600)`);
-  } else if (config.adminApiToken || config.adminApiTokens.length > 0) {
-    lines.push('  admin token: from ADMIN_API_TOKEN / ADMIN_API_TOKENS');
-  } else {
-    lines.push('  admin API: closed (no ADMIN_API_TOKEN configured)');
-  }
-  // A worker's banner is printed once, by the primary.
-  if (cluster.isWorker) tellPrimary({ type: 'agw:listening', banner: lines.join('\n') });
-  else process.stdout.write(`${lines.join('\n')}\n\n`);
-
+  // Handlers first, then the banner (or the worker's "listening"): whoever reads it may signal at once, and a
+  // process preempted between the two would otherwise die of that signal's default action instead of draining.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -79,6 +61,26 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   const listen = cluster.isWorker ? process.on.bind(process) : process.once.bind(process);
   listen('SIGTERM', () => stop('SIGTERM'));
   listen('SIGINT', () => stop('SIGINT'));
+  const base = address.replace('[::1]', 'localhost');
+  const lines = [
+    '',
+    `Agent Gateway listening on ${base}`,
+    `  console:  ${base}/admin${gateway.consoleAvailable ? '' : ' (not built: run npm run build)'}`,
+    `  API docs: ${base}/docs`,
+    `  store:    ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}`,
+  ];
+  if (gateway.generatedAdminToken) {
+    lines.push(`  admin token (x-admin-token): ${gateway.generatedAdminToken.token}`);
+    lines.push(`    stored in ${gateway.generatedAdminToken.path} (mode 0600)`);
+  } else if (config.adminApiToken || config.adminApiTokens.length > 0) {
+    lines.push('  admin token: from ADMIN_API_TOKEN / ADMIN_API_TOKENS');
+  } else {
+    lines.push('  admin API: closed (no ADMIN_API_TOKEN configured)');
+  }
+  // A worker's banner is printed once, by the primary.
+  if (cluster.isWorker) tellPrimary({ type: 'agw:listening', banner: lines.join('\n') });
+  else process.stdout.write(`${lines.join('\n')}\n\n`);
+
   return gateway;
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startMockProvider } from '../../src/mock-provider/mock-provider.js';
-import { childEnv, concurrentChatCalls, startProcess, stopProcess } from '../helpers/processes.js';
+import { childEnv, concurrentChatCalls, run, startProcess, stopProcess } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 const KEY = 'sk-shutdown-0123456789abcdef';
@@ -49,5 +49,25 @@ describe('graceful shutdown with keep-alive clients', () => {
     } finally {
       await mock.close();
     }
+  }, 120_000);
+
+  it('a SIGTERM the moment the banner is out (the reader signals at once) is handled: drained, exit 0', async () => {
+    // The same data directory: initialised by the test above, so this start is quick.
+    const result = await run(
+      'node',
+      ['--import', './test/fixtures/signal-on-announce.mjs', 'dist/main.js'],
+      childEnv({
+        AGW_DATA_DIR: dataDir,
+        PORT: '0',
+        LOG_LEVEL: 'info',
+        ADMIN_API_TOKEN: 'shutdown-admin-token-0123456789',
+      }),
+      90_000,
+    );
+    const output = result.stdout + result.stderr;
+    expect(output).toContain('Agent Gateway listening on');
+    // Before the fix the handlers were installed after the banner: the process died of the signal (code null).
+    expect(result.code, output).toBe(0);
+    expect(output).toContain('"signal":"SIGTERM","msg":"shutting down"');
   }, 120_000);
 });

@@ -220,6 +220,25 @@ describe('AGW_WORKERS', () => {
         expect((result.stdout + result.stderr).match(/"msg":"worker started"/g)).toHaveLength(2);
       }, 90_000);
 
+      it('a SIGTERM forwarded while a worker that just said it listens is still held is handled: exit 0', async () => {
+        const result = await run(
+          'node',
+          ['--import', './test/fixtures/signal-on-announce.mjs', 'dist/main.js'],
+          await env({ LOG_LEVEL: 'info' }),
+          60_000,
+        );
+        const output = result.stdout + result.stderr;
+        // Before the fix a worker installed its handlers after telling the primary: it died of the signal (exit 1).
+        expect(result.code, output).toBe(0);
+        // Every worker that listened drained and exited 0 (one still starting may die of the signal, as intended).
+        const listened = [...output.matchAll(/"pid":(\d+),[^\n]*"msg":"Server listening at/g)].map(
+          (m) => m[1],
+        );
+        expect(listened.length).toBeGreaterThan(0);
+        for (const pid of listened)
+          expect(output).toContain(`"worker":${pid},"code":0,"signal":null,"msg":"worker stopped"`);
+      }, 90_000);
+
       it('applying migrations pauses the start deadline: a slow migration is waited for, not killed', async () => {
         const workerEnv = await env({ AGW_WORKER_START_TIMEOUT_MS: '4000', LOG_LEVEL: 'info' });
         // Migrated once, so a later start reads the migrations table: held locked, that read is a slow migration.
@@ -246,7 +265,8 @@ describe('AGW_WORKERS', () => {
           try {
             expect(output()).toContain('worker applying migrations; start deadlines paused');
             expect(output()).not.toContain('did not start listening in time');
-            expect(await stopProcess(child, 'SIGTERM')).toBe(0);
+            const code = await stopProcess(child, 'SIGTERM');
+            expect(code, output()).toBe(0);
           } finally {
             if (child.exitCode === null) child.kill('SIGKILL');
           }

@@ -190,16 +190,18 @@ export async function mockProviderCommand(argv: string[], io: CliIo = processIo)
     host: values.host ?? '127.0.0.1',
     script,
   });
+  // Listening for the stop signals before saying it is up: whoever reads that line may signal at once.
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
   io.out(`mock provider listening on ${mock.url}`);
   io.out(`  OpenAI:    POST ${mock.url}/v1/chat/completions (stream: true for SSE)`);
   io.out(`  Anthropic: POST ${mock.url}/v1/messages`);
   io.out(`  Gemini:    POST ${mock.url}/v1beta/models/<model>:generateContent`);
   io.out(`  generic:   POST ${mock.url}/v1/generic`);
   io.out(`  what it saw (counts, per-request times and outcomes): GET ${mock.url}/__mock/requests`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await stopped;
   await mock.close();
   io.out(`mock provider stopped after ${mock.stats.requests} requests`);
   return EXIT.ok;
