@@ -6,6 +6,9 @@ const shared = {
   maxWorkers: 2,
   testTimeout: 30_000,
   hookTimeout: 60_000,
+  // expect.poll waits for something another process or the event loop does: 1 s (the default) is short on a loaded
+  // 2-core CI machine.
+  expect: { poll: { timeout: 10_000 } },
 };
 
 /** Chromium is CPU-hungry: the browser tests run after everything else, so timing-bound tests never share the CPU with it. */

@@ -86,7 +86,8 @@ describe('/v1 over Anthropic and Gemini kinds (mock provider)', () => {
         ['CLAUDE', 'anthropic', 'claude-mock'],
         ['GEMINI', 'gemini', 'gemini-mock'],
       ],
-      { AI_JUDGE_MODEL_CHAIN: 'claude-down,claude,gemini', AI_RUNTIME_TTFT_TIMEOUT_MS: '500' },
+      // The slow model's first token is 5 s away; healthy ones must not trip the limit on a loaded machine.
+      { AI_JUDGE_MODEL_CHAIN: 'claude-down,claude,gemini', AI_RUNTIME_TTFT_TIMEOUT_MS: '2000' },
       (role, a) => seen.push(`${role}:${a.provider}:${a.status}`),
     ));
   });
@@ -219,16 +220,19 @@ describe('how answers end', () => {
   });
 
   it("a streamed attempt's latency is its time to the first token, not the stream's length", async () => {
+    const opened = Date.now();
     const stream = await chat.openStream(input('oai_slow_stream', { stream: true }));
     const out = collector();
     const started = Date.now();
     await stream.relay(out.sink);
+    const total = Date.now() - opened;
     expect(out.ending()).toBe('done');
     // Six words 150 ms apart: the relay took ~750 ms after the first one arrived.
     expect(Date.now() - started).toBeGreaterThanOrEqual(600);
     expect(seen.at(-1)).toBe('oai_slow_stream:success');
     expect(latencies.at(-1)).toBeGreaterThanOrEqual(0);
-    expect(latencies.at(-1)).toBeLessThan(400);
+    // The five gaps after the first token are not in it, however slow the machine is.
+    expect(latencies.at(-1)).toBeLessThanOrEqual(total - 600);
   });
 });
 

@@ -46,6 +46,8 @@ export interface RedisCircuitStoreOptions {
   mirrorConnectionName?: string;
   /** How often the mirror PINGs its connection to detect a silently dropped one (default 5000 ms). */
   heartbeatMs?: number;
+  /** How long a heartbeat PING may take before the connection counts as dropped (default min(heartbeatMs, 2000)). */
+  heartbeatTimeoutMs?: number;
 }
 
 /**
@@ -111,6 +113,7 @@ export class RedisCircuitStore implements CircuitStore {
     // balancer timing it out) would go unnoticed and the mirror would keep answering from stale state: PING the
     // subscriber connection itself; no answer within the command timeout drops the mirror and reconnects.
     const heartbeatMs = options.heartbeatMs ?? 5000;
+    const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? Math.min(heartbeatMs, 2000);
     let waiting = false;
     const deaf = () => {
       if (this.closed || !this.live) return;
@@ -120,7 +123,7 @@ export class RedisCircuitStore implements CircuitStore {
     this.heartbeat = setInterval(() => {
       if (!this.live || waiting) return;
       waiting = true;
-      const timer = setTimeout(deaf, Math.min(heartbeatMs, 2000));
+      const timer = setTimeout(deaf, heartbeatTimeoutMs);
       timer.unref();
       subscriber.ping().then(
         () => {

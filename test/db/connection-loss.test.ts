@@ -4,6 +4,7 @@ import { queryOne } from '../../src/db/database.js';
 import { openPostgresDatabase } from '../../src/db/postgres-database.js';
 import { isDatabaseUnavailable } from '../../src/http/error-handler.js';
 import { createTestDatabase, type TestDatabase, usingPostgres } from '../helpers/test-database.js';
+import { until } from '../helpers/wait.js';
 
 // PGlite has no connections to lose; on a server this is what a PostgreSQL restart does to a transaction.
 describe.runIf(usingPostgres)('PostgreSQL connection lost mid-transaction', () => {
@@ -25,8 +26,9 @@ describe.runIf(usingPostgres)('PostgreSQL connection lost mid-transaction', () =
       const outcome = database.transaction(async (tx) => {
         const me = await queryOne<{ pid: number }>(tx, sql`select pg_backend_pid() as pid`);
         // The server ends this connection between two statements, as a fast shutdown does.
-        await db.database.orm.execute(sql`select pg_terminate_backend(${me!.pid})`);
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        // (waiting for the backend to be gone, then for the client to read its goodbye while idle).
+        await db.database.orm.execute(sql`select pg_terminate_backend(${me!.pid}, 10000)`);
+        await until(() => errors.length > 0, 'the idle client to see its connection end', 10_000);
         await tx.execute(sql`select 1`);
       });
       const error = await outcome.then(

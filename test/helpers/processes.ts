@@ -67,7 +67,8 @@ export function startProcess(
 /** Sends a signal and waits for the exit code. */
 export function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve(child.exitCode);
+    // Already gone (exited, or killed by a signal: exitCode null then): its 'exit' has fired and will not again.
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
     child.once('exit', (code) => resolve(code));
     child.kill(signal);
   });

@@ -20,7 +20,8 @@ describe('readiness', () => {
         failing,
         { ping: () => Promise.reject(new Error('down')) },
         {
-          timeoutMs: 50,
+          // The bound also covers the real migrations check: room for a slow database on a loaded machine.
+          timeoutMs: 1000,
           cacheMs: 1000,
           now: () => now,
         },

@@ -552,8 +552,9 @@ describe('/v1 run deadline (AI_RUNTIME_RUN_DEADLINE_MS)', () => {
         GATEWAY_API_KEYS: API_KEY,
         AI_RUNTIME_USE_HTTP_ADAPTERS: 'true',
         AI_RUNTIME_DEFAULT_UPSTREAM: `${mock.url}/v1`,
-        AI_RUNTIME_ATTEMPT_TIMEOUT_MS: '1000',
-        AI_RUNTIME_RUN_DEADLINE_MS: '1500',
+        // b gets 1 s after a's 2 s timeout (room for a loaded machine to send it), less than its own attempt timeout.
+        AI_RUNTIME_ATTEMPT_TIMEOUT_MS: '2000',
+        AI_RUNTIME_RUN_DEADLINE_MS: '3000',
       },
     });
     try {
@@ -568,12 +569,12 @@ describe('/v1 run deadline (AI_RUNTIME_RUN_DEADLINE_MS)', () => {
       expect(error).toBeInstanceOf(OpenAI.APIError);
       expect(error).toMatchObject({ status: 504, code: 'AI_PROVIDER_TIMEOUT' });
       expect(error.headers?.get('x-agw-attempts')).toBe('2');
-      // a: its attempt timeout (1 s, a silent provider is not retried); b: cut by the deadline 0.5 s in; c: no time.
+      // a: its attempt timeout (2 s, a silent provider is not retried); b: cut by the deadline 1 s in; c: no time.
       expect(mock.seen('deadline-a')).toHaveLength(1);
       expect(mock.seen('deadline-b')).toHaveLength(1);
       expect(mock.seen('deadline-c')).toHaveLength(0);
       const gap = (mock.seen('deadline-b')[0]!.at as number) - (mock.seen('deadline-a')[0]!.at as number);
-      expect(gap).toBeGreaterThanOrEqual(950);
+      expect(gap).toBeGreaterThanOrEqual(1950);
       await expect.poll(() => mock.seen('deadline-b')[0]?.clientAborted).toBe(true);
     } finally {
       await short.close();

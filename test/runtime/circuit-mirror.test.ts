@@ -135,7 +135,13 @@ describe.runIf(Boolean(process.env.REDIS_URL))('circuit mirror (Redis store, two
     const redis = await connect();
     const prefix = `agw:test:${randomBytes(6).toString('hex')}:`;
     const mirrorConnectionName = `agw-test-mirror-${randomBytes(4).toString('hex')}`;
-    const store = new RedisCircuitStore(redis, { prefix, mirrorConnectionName, heartbeatMs: 50 });
+    // Frequent PINGs, each allowed a second: a loaded machine's slow PONG must not count as a dropped connection.
+    const store = new RedisCircuitStore(redis, {
+      prefix,
+      mirrorConnectionName,
+      heartbeatMs: 50,
+      heartbeatTimeoutMs: 1000,
+    });
     stores.push(store);
     await until(() => store.mirrorState() === 'live', 'the mirror to load');
     const mirrorId = async () => {
@@ -152,7 +158,7 @@ describe.runIf(Boolean(process.env.REDIS_URL))('circuit mirror (Redis store, two
     // The connection goes silent without closing (as behind a NAT that dropped it): nothing it receives is read.
     const subscriber = (store as unknown as { subscriber: Redis }).subscriber;
     subscriber.stream.pause();
-    await until(() => store.mirrorState() !== 'live', 'the heartbeat to drop the silent mirror');
+    await until(() => store.mirrorState() !== 'live', 'the heartbeat to drop the silent mirror', 10_000);
     // Meanwhile another replica opens a circuit; the reconnected mirror loads it.
     const other = new CircuitBreaker(
       new RedisCircuitStore(await connect(), { prefix, mirror: false }),
@@ -160,7 +166,7 @@ describe.runIf(Boolean(process.env.REDIS_URL))('circuit mirror (Redis store, two
       policy,
     );
     await other.failure('p@default', unavailable);
-    await until(() => store.mirrorState() === 'live', 'the mirror to reconnect and reload');
+    await until(() => store.mirrorState() === 'live', 'the mirror to reconnect and reload', 10_000);
     expect(await mirrorId()).not.toBe(first);
     expect(store.isQuiet('p@default')).toBe(false);
   });

@@ -35,11 +35,12 @@ describe('GateHttp retries transient failures with bounded backoff', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  const client = (sleeps: number[]) =>
+  // Only the /slow test waits out a timeout; elsewhere it is long enough that a loaded machine never retries an answer.
+  const client = (sleeps: number[], timeoutMs = 2000) =>
     new GateHttp({
       baseUrl: base,
       adminToken: 'gate-http-admin-token-0123456789',
-      timeoutMs: 300,
+      timeoutMs,
       requestIdPrefix: 'rg-test',
       backoffMs: 100,
       sleep: async (ms) => {
@@ -73,7 +74,7 @@ describe('GateHttp retries transient failures with bounded backoff', () => {
   });
 
   it('a timeout is retried; the error names the wait, never the token', async () => {
-    const res = await client([]).open('/slow');
+    const res = await client([], 1000).open('/slow');
     expect(res).toMatchObject({ status: 200, attempts: 2 });
     const unreachable = new GateHttp({
       baseUrl: 'http://127.0.0.1:1',
