@@ -79,6 +79,7 @@ export function runPrimary(config: Config): void {
       // Killed at its deadline (or already gone) while this message was on its way: it is not serving.
       if (!deadlines.listening(worker.id) || worker.isDead()) return;
       listened.add(worker.id);
+      log.info({ worker: worker.process.pid }, 'worker listening');
       // The banner says the gateway is up: print it once every first-generation worker listens (and handles signals).
       if (!bannerPrinted && listened.size >= config.workers) {
         bannerPrinted = true;

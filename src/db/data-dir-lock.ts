@@ -1,5 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 /** Thrown when another live process holds the embedded data directory. */
@@ -23,15 +36,24 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** A takeover is a few file operations: a takeover lock older than this was left by a crash, whoever has its pid now. */
+const takeoverStaleMs = 10_000;
+/** Where hard links are not supported the lock is created, then written: an empty one this young is being made. */
+const creatingMs = 5000;
+/** How long to keep trying while locks change hands (another process taking a stale lock over). */
+const settleMs = 10_000;
+
 /**
  * Takes an exclusive lock on the embedded data directory (PGlite is single-process). A lock left by a dead
  * process is taken over. Returns the release function.
  *
  * The lock file appears with its pid already in it (written to a private file, then hard-linked into place, which
- * fails if a lock exists), so no one ever reads a half-made lock as a stale one. Only the holder of a second,
+ * fails if a lock exists), so no one reads a half-made lock as a stale one. Only the holder of a second,
  * short-lived lock (`agw.lock.takeover`, taken the same way) may remove a stale lock, after reading it again: while
  * the stale file exists nobody else can create one, so what it removes is what it checked, and two processes never
- * both take the same stale lock over.
+ * both take the same stale lock over. A takeover lock left by a crash is moved aside and removed only if what was
+ * moved is the one judged stale (same inode). Pids are those of this host's pid namespace: two containers sharing
+ * the directory through a volume cannot see each other's processes (see docs/architecture.md).
  */
 export function lockDataDir(dir: string): () => void {
   mkdirSync(dir, { recursive: true });
@@ -40,65 +62,137 @@ export function lockDataDir(dir: string): () => void {
   const own = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
   writeFileSync(own, String(process.pid), { mode: 0o600 });
   try {
-    for (let attempt = 0; attempt < 200; attempt++) {
-      if (tryLink(own, file)) return () => releaseIfOwn(file);
-      const holder = readPid(file);
+    const deadline = Date.now() + settleMs;
+    while (Date.now() < deadline) {
+      if (create(own, file)) {
+        removeLeftovers(dir, own);
+        return () => releaseIfOwn(file);
+      }
+      const holder = readLock(file);
       if (holder === undefined) continue; // released meanwhile
-      if (isLive(holder)) throw new DataDirLockedError(dir, holder);
-      if (!tryLink(own, takeover)) {
-        const taking = readPid(takeover);
-        // A process that died mid-takeover leaves its takeover lock behind.
-        if (taking !== undefined && !isLive(taking)) rmSync(takeover, { force: true });
+      if (holder.creating) {
+        pause(10);
+        continue;
+      }
+      if (isLive(holder.pid)) throw new DataDirLockedError(dir, holder.pid);
+      if (!create(own, takeover)) {
+        const taking = readLock(takeover);
+        if (taking && !taking.creating && (!isLive(taking.pid) || taking.ageMs > takeoverStaleMs))
+          removeIfSame(takeover, taking.ino, `${takeover}.${process.pid}.stale`);
         else pause(10); // another process is taking the stale lock over: see who ends up holding it
         continue;
       }
       try {
-        const now = readPid(file);
-        if (now !== undefined && isLive(now)) throw new DataDirLockedError(dir, now);
-        rmSync(file, { force: true });
+        const now = readLock(file);
+        if (now && !now.creating && isLive(now.pid)) throw new DataDirLockedError(dir, now.pid);
+        if (now && !now.creating) rmSync(file, { force: true });
       } finally {
         releaseIfOwn(takeover);
       }
     }
-    throw new Error(`Could not lock ${file}: it kept changing hands`);
+    throw new Error(
+      `Could not lock ${file}: it kept changing hands for ${settleMs / 1000} s (see also ${takeover})`,
+    );
   } finally {
     rmSync(own, { force: true });
   }
 }
 
-/** Not a pid this process holds, and a process that exists (a lock holding this pid was left by a former life). */
+/** Not this process's pid, and a process that exists (a lock holding this pid was left by a former life). */
 function isLive(pid: number): boolean {
   return pid !== process.pid && isAlive(pid);
 }
 
-function tryLink(from: string, to: string): boolean {
+/**
+ * Creates `to` holding what `from` holds, only if `to` does not exist: a hard link, or where the filesystem has
+ * none (SMB shares, FAT, some FUSE mounts) an exclusive create and then the write.
+ */
+function create(from: string, to: string): boolean {
   try {
     linkSync(from, to);
     return true;
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
+  }
+  let fd: number;
+  try {
+    fd = openSync(to, 'wx', 0o600);
+  } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   }
+  try {
+    writeSync(fd, readFileSync(from));
+  } finally {
+    closeSync(fd);
+  }
+  return true;
 }
 
 /** Removes a lock file only while it holds this process's pid (nobody can replace it while it exists). */
 function releaseIfOwn(file: string): void {
-  if (readPid(file) === process.pid) rmSync(file, { force: true });
+  if (readLock(file)?.pid === process.pid) rmSync(file, { force: true });
+}
+
+/**
+ * Moves `file` aside and deletes it if it is the file judged stale (inode `ino`); one that replaced it meanwhile
+ * (a live takeover) is put back.
+ */
+function removeIfSame(file: string, ino: number, aside: string): void {
+  try {
+    renameSync(file, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  try {
+    if (statSync(aside).ino !== ino) create(aside, file);
+  } finally {
+    rmSync(aside, { force: true });
+  }
+}
+
+/** Private copies of the lock left by processes that crashed while locking: this one holds the lock now. */
+function removeLeftovers(dir: string, own: string): void {
+  for (const name of readdirSync(dir)) {
+    const match = /^agw\.lock\.(\d+)\.[0-9a-f]+$/.exec(name);
+    const path = join(dir, name);
+    if (match && path !== own && !isLive(Number(match[1]))) rmSync(path, { force: true });
+  }
 }
 
 function pause(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** The pid in a lock file; NaN for an unreadable one (a lock from before pids were linked in whole counts as stale). */
-function readPid(file: string): number | undefined {
+interface LockState {
+  /** NaN when the file does not hold a pid (stale, unless `creating`). */
+  pid: number;
+  /** Empty and young: created without a hard link, its pid not written yet. */
+  creating: boolean;
+  ageMs: number;
+  ino: number;
+}
+
+/** What a lock file holds; undefined when there is none. */
+function readLock(file: string): LockState | undefined {
   let text: string;
+  let stat: Stats;
   try {
-    text = readFileSync(file, 'utf8');
+    stat = statSync(file);
+    text = readFileSync(file, 'utf8').trim();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  const pid = Number.parseInt(text.trim(), 10);
-  return Number.isInteger(pid) && pid > 0 ? pid : Number.NaN;
+  const ageMs = Date.now() - stat.mtimeMs;
+  const pid = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  return {
+    pid: pid > 0 ? pid : Number.NaN,
+    creating: text === '' && ageMs < creatingMs,
+    ageMs,
+    ino: stat.ino,
+  };
 }

@@ -1,12 +1,12 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcessByStdio, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { Readable, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataDirLockedError, lockDataDir } from './data-dir-lock.js';
+import { DataDirLockedError, lockDataDir } from '../../src/db/data-dir-lock.js';
+import { repoRoot } from '../helpers/processes.js';
 
-const built = fileURLToPath(new URL('../../dist/db/data-dir-lock.js', import.meta.url));
 const dirs: string[] = [];
 const freshDir = () => {
   const dir = mkdtempSync(join(tmpdir(), 'agw-lock-'));
@@ -19,38 +19,56 @@ afterAll(() => {
 
 /** A pid no process has any more. */
 const deadPid = () => spawnSync(process.execPath, ['-e', '']).pid as number;
+/** Makes a file look `seconds` old. */
+const age = (file: string, seconds: number) => {
+  const then = Date.now() / 1000 - seconds;
+  utimesSync(file, then, then);
+};
 
 /**
- * `count` processes try to lock `dir` at the same instant and hold what they get for a while: what each reports.
- * They load the built module (plain node starts in tens of milliseconds, so they really do race).
+ * `count` processes try to lock `dir` at the same instant: what each reports. A winner holds the lock until every
+ * one has answered. They load the built module (plain node starts in tens of milliseconds, so they really race).
  */
 async function race(dir: string, count: number): Promise<string[]> {
   const at = Date.now() + 2000;
   const code = `
-    const { lockDataDir } = await import(${JSON.stringify(built)});
+    const { lockDataDir } = await import(${JSON.stringify(join(repoRoot, 'dist/db/data-dir-lock.js'))});
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.max(0, ${at} - Date.now()));
     try {
       const release = lockDataDir(${JSON.stringify(dir)});
       process.stdout.write('locked');
-      setTimeout(release, 1500);
+      process.stdin.on('end', release).resume();
     } catch (error) {
       process.stdout.write(error.name === 'DataDirLockedError' ? 'busy' : 'error: ' + error.message);
     }`;
-  return Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<string>((resolve, reject) => {
-          const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
-            stdio: ['ignore', 'pipe', 'inherit'],
-          });
-          let out = '';
-          child.stdout.on('data', (d) => (out += d));
-          child.on('error', reject);
-          child.on('close', () => resolve(out));
-        }),
-    ),
+  const children: ChildProcessByStdio<Writable, Readable, null>[] = [];
+  const outcomes = Array.from(
+    { length: count },
+    () =>
+      new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+          stdio: ['pipe', 'pipe', 'inherit'],
+        });
+        children.push(child);
+        child.stdout.once('data', (d) => resolve(String(d)));
+        child.on('error', reject);
+        child.on('close', () => resolve('exited without an answer'));
+      }),
   );
+  try {
+    return await Promise.all(outcomes);
+  } finally {
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise((resolve) => {
+            if (child.exitCode !== null) return resolve(undefined);
+            child.once('close', resolve);
+            child.stdin.end();
+          }),
+      ),
+    );
+  }
 }
 
 describe('data directory lock', () => {
@@ -73,11 +91,13 @@ describe('data directory lock', () => {
 
   it.each([
     ['left by a dead process', () => String(deadPid())],
-    ['empty', () => ''],
+    ['holding this process’s own pid (a former life in a container)', () => String(process.pid)],
+    ['empty, and old', () => ''],
     ['unreadable as a pid', () => 'not a pid'],
   ])('a lock file %s is taken over, and nothing is left behind', (_what, content) => {
     const dir = freshDir();
     writeFileSync(join(dir, 'agw.lock'), content());
+    age(join(dir, 'agw.lock'), 60);
     const release = lockDataDir(dir);
     expect(readFileSync(join(dir, 'agw.lock'), 'utf8')).toBe(String(process.pid));
     expect(readdirSync(dir)).toEqual(['agw.lock']);
@@ -85,14 +105,44 @@ describe('data directory lock', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('a takeover a dead process left half done does not stop the next start', () => {
+  it('an empty lock just created (no hard links: the pid is written next) is waited for, not taken', () => {
+    const dir = freshDir();
+    const holder = spawn('sleep', ['30']);
+    try {
+      writeFileSync(join(dir, 'agw.lock'), '');
+      // Its creator writes its pid a moment later.
+      spawn(process.execPath, [
+        '-e',
+        `setTimeout(() => require('node:fs').writeFileSync(${JSON.stringify(join(dir, 'agw.lock'))}, '${holder.pid}'), 300)`,
+      ]);
+      expect(() => lockDataDir(dir)).toThrow(`(pid ${holder.pid})`);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
+  it.each([
+    ['its pid dead', () => String(deadPid()), 0],
+    ['its pid reused by a live process, but long past any takeover', () => String(process.ppid), 60],
+  ])('a takeover a crash left half done (%s) does not stop the next start', (_what, content, seconds) => {
     const dir = freshDir();
     writeFileSync(join(dir, 'agw.lock'), String(deadPid()));
-    writeFileSync(join(dir, 'agw.lock.takeover'), String(deadPid()));
+    writeFileSync(join(dir, 'agw.lock.takeover'), content());
+    age(join(dir, 'agw.lock.takeover'), seconds);
     const release = lockDataDir(dir);
     expect(readFileSync(join(dir, 'agw.lock'), 'utf8')).toBe(String(process.pid));
     release();
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("a crashed locker's private copy is cleaned up by the next holder; a live one's is not", () => {
+    const dir = freshDir();
+    const live = `agw.lock.${process.ppid}.abcd`;
+    writeFileSync(join(dir, `agw.lock.${deadPid()}.0123abcd`), '1');
+    writeFileSync(join(dir, live), String(process.ppid));
+    const release = lockDataDir(dir);
+    expect(readdirSync(dir).sort()).toEqual(['agw.lock', live]);
+    release();
   });
 
   it('release leaves a lock that is not its own alone', () => {
@@ -119,7 +169,10 @@ describe('data directory lock', () => {
           outcomes.filter((o) => o === 'locked'),
           outcomes.join(),
         ).toHaveLength(1);
-        expect(outcomes.filter((o) => o === 'busy')).toHaveLength(5);
+        expect(
+          outcomes.filter((o) => o === 'busy'),
+          outcomes.join(),
+        ).toHaveLength(5);
         expect(readdirSync(dir)).toEqual([]);
       }
     },
