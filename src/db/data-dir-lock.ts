@@ -26,16 +26,6 @@ export class DataDirLockedError extends Error {
   }
 }
 
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** A takeover is a few file operations: a takeover lock older than this was left by a crash, whoever has its pid now. */
 const takeoverStaleMs = 10_000;
 /** Where hard links are not supported the lock is created, then written: an empty one this young is being made. */
@@ -84,8 +74,10 @@ export function lockDataDir(dir: string): () => void {
       }
       try {
         const now = readLock(file);
-        if (now && !now.creating && isLive(now.pid)) throw new DataDirLockedError(dir, now.pid);
-        if (now && !now.creating) rmSync(file, { force: true });
+        if (now && !now.creating) {
+          if (isLive(now.pid)) throw new DataDirLockedError(dir, now.pid);
+          rmSync(file, { force: true });
+        }
       } finally {
         releaseIfOwn(takeover);
       }
@@ -98,9 +90,18 @@ export function lockDataDir(dir: string): () => void {
   }
 }
 
-/** Not this process's pid, and a process that exists (a lock holding this pid was left by a former life). */
+/**
+ * A pid (NaN for a lock that holds none; 0 would name a process group) of a process that exists and is not this
+ * one: a lock holding this process's pid was left by a former life (a container's pid 1).
+ */
 function isLive(pid: number): boolean {
-  return pid !== process.pid && isAlive(pid);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**
